@@ -1,0 +1,301 @@
+// cpu/cpu.h — the x86 interpreter: fetch, decode (cached), execute, deliver events.
+//
+// Use:
+//   cpu::Cpu c(bus);            // bus: platform::Machine's, or cpu::TestBus in tests
+//   c.reset();                  // power-up state, CS:IP = F000:FFF0 (SDM Vol.3 9.1.4)
+//   auto r = c.run({.max_instructions = 1000000});
+//
+// The public section below the "handler interface" line is what the instruction handlers
+// in exec/ use; front ends use only the part above it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cpu/bus.h"
+#include "cpu/decoder/insn.h"
+#include "cpu/observer.h"
+#include "cpu/state.h"
+
+namespace cpu {
+
+class Virtualization;
+struct CycleModel;
+
+// Exception vectors (SDM Vol.3 Table 6-1).
+enum Vector : uint8_t {
+  DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8, TS = 10,
+  NP = 11, SS_ = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19,
+};
+
+// Thrown by handlers and the MMU; caught by the execution loop, which delivers it.
+struct Fault {
+  uint8_t vector;
+  bool has_error_code;
+  uint32_t error_code;
+};
+
+// Thrown for behaviour this version does not implement (task switch, V86 mode, ...):
+// the run stops with a clear report instead of silently misbehaving.
+struct NotImplemented {
+  std::string what;
+};
+
+// EDX after reset: the processor signature (family 6, model 0x3C Haswell, stepping 3).
+constexpr uint32_t kResetEdx = 0x000306C3;
+
+enum class StopReason : uint8_t {
+  None,
+  InstructionLimit,  // max_instructions reached
+  CycleLimit,        // cycle_limit reached (the scheduler's next event)
+  Halted,            // HLT with interrupts enabled: waiting for an interrupt
+  HaltedForever,     // HLT with IF=0 and no NMI possible
+  Shutdown,          // triple fault
+  StopRequested,     // request_stop() (exit port, debugger)
+  NotImplemented,
+};
+const char* stop_reason_name(StopReason r);
+
+struct RunLimits {
+  uint64_t max_instructions = UINT64_MAX;  // stop when instret reaches this value
+  uint64_t cycle_limit = UINT64_MAX;       // stop when cycles reach this value
+};
+
+class Cpu {
+ public:
+  explicit Cpu(Bus& bus);
+  ~Cpu();
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  // Power-up / RESET state (SDM Vol.3 9.1.1, Table 9-1).
+  void reset();
+  // The documented initial state for a kernel a loader starts directly in 32-bit protected
+  // mode: flat 4 GiB code (CS=0x08) and data (0x10) segments, paging off, IF=0, CPL 0.
+  // GDTR still points at nothing; kernels must load their own GDT before reloading segments.
+  void enter_flat_protected(uint32_t eip, uint32_t esp);
+
+  State& state() { return s_; }
+  const State& state() const { return s_; }
+  Mode mode() const;
+  ModeInfo mode_info() const { return ModeInfo{mode(), s_.cpl, 0}; }
+  uint32_t flags() const;     // EFLAGS with the lazily kept arithmetic flags folded in
+  void set_flags(uint32_t v); // raw write, no privilege checks
+
+  void set_observer(Observer* o) { obs_ = o; }
+  Observer* observer() const { return obs_; }
+  void set_virtualization(Virtualization* v) { virt_ = v; }
+  void set_cycle_model(const CycleModel* m);
+  const CycleModel& cycle_model() const { return *model_; }
+
+  // The INTR pin, driven by the interrupt controller; sampled at instruction boundaries.
+  void set_intr(bool level) { intr_ = level; }
+  void raise_nmi() { nmi_pending_ = true; }
+  void request_stop() { stop_requested_ = true; }
+
+  StopReason run(const RunLimits& limits);
+  StopReason step() { return run({s_.instret + 1, UINT64_MAX}); }
+
+  // Why the last run stopped with NotImplemented or Shutdown, in words.
+  const std::string& stop_detail() const { return stop_detail_; }
+
+  // Physical memory access for loaders, debuggers and tests (bypasses translation).
+  void phys_write(uint64_t paddr, const void* data, size_t len);
+  void phys_read(uint64_t paddr, void* data, size_t len);
+  // Linear access through the current translation with supervisor rights; returns false
+  // when some page is not mapped. Never faults, never sets accessed/dirty bits.
+  bool debug_read_linear(uint64_t linear, void* data, size_t len);
+  bool debug_translate(uint64_t linear, uint64_t& paddr);
+
+  // Devices doing DMA and loaders tell the CPU so decoded code there is dropped.
+  void invalidate_code(uint64_t paddr, uint64_t len);
+  void flush_tlb(bool include_global = true);
+
+  // A stable text dump and a hash of the architectural state (registers only; the
+  // machine adds RAM and devices).
+  std::string dump() const;
+  uint64_t state_hash() const;
+
+  // ------------------------------------------------------------------------------------
+  // Handler interface: used by exec/ and mmu/. Not for front ends.
+
+  Bus& bus() { return bus_; }
+
+  // Registers by size.
+  uint8_t reg8(unsigned r) const {  // AL..BH encoding (no REX)
+    return r < 4 ? uint8_t(s_.gpr[r]) : uint8_t(s_.gpr[r - 4] >> 8);
+  }
+  void set_reg8(unsigned r, uint8_t v) {
+    if (r < 4) s_.gpr[r] = (s_.gpr[r] & ~0xFFull) | v;
+    else s_.gpr[r - 4] = (s_.gpr[r - 4] & ~0xFF00ull) | (uint64_t(v) << 8);
+  }
+  uint16_t reg16(unsigned r) const { return uint16_t(s_.gpr[r]); }
+  void set_reg16(unsigned r, uint16_t v) { s_.gpr[r] = (s_.gpr[r] & ~0xFFFFull) | v; }
+  uint32_t reg32(unsigned r) const { return uint32_t(s_.gpr[r]); }
+  void set_reg32(unsigned r, uint32_t v) { s_.gpr[r] = v; }  // zero-extends, as long mode
+  // Register of operand size `size` (1 uses the 8-bit encoding).
+  uint64_t reg(unsigned r, unsigned size) const;
+  void set_reg(unsigned r, unsigned size, uint64_t v);
+
+  // Lazy arithmetic flags: the last flag-setting operation is remembered and CF/PF/AF/ZF/
+  // SF/OF computed only when read.
+  enum class LazyOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg };
+  void set_lazy(LazyOp op, unsigned size, uint64_t a, uint64_t b, uint64_t r) {
+    if (op == LazyOp::Inc || op == LazyOp::Dec) preserve_cf();  // INC/DEC keep CF
+    lz_op_ = op; lz_size_ = uint8_t(size); lz_a_ = a; lz_b_ = b; lz_r_ = r;
+  }
+  bool cf() const;
+  bool zf() const;
+  bool sf() const;
+  bool of() const;
+  bool pf() const;
+  bool af() const;
+  // Folds lazy flags into s_.eflags and then sets the given arithmetic flags to `bits`.
+  void set_arith_flags(uint32_t mask, uint32_t bits);
+  bool condition(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition 0..15
+
+  // Memory through segmentation and paging. `seg` is a segment register number.
+  template <typename T> T read(unsigned seg, uint64_t offset);
+  template <typename T> void write(unsigned seg, uint64_t offset, T v);
+  // Read-modify-write: checks write permission before reading (faults as a write).
+  template <typename T> T read_for_write(unsigned seg, uint64_t offset);
+  uint64_t read_sized(unsigned seg, uint64_t offset, unsigned size);
+  void write_sized(unsigned seg, uint64_t offset, unsigned size, uint64_t v);
+  uint64_t read_sized_rmw(unsigned seg, uint64_t offset, unsigned size);
+
+  // Linear/system accesses (descriptor tables, TSS): supervisor rights whatever the CPL.
+  uint64_t read_linear(uint64_t linear, unsigned size, bool supervisor);
+  void write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor);
+
+  // Effective address of the ModRM memory operand (already masked to the address size).
+  uint64_t ea(const Insn& i) const;
+  // ModRM r/m operand of `size` bytes: register or memory.
+  uint64_t read_rm(const Insn& i, unsigned size);
+  uint64_t read_rm_rmw(const Insn& i, unsigned size);  // for read-modify-write forms
+  void write_rm(const Insn& i, unsigned size, uint64_t v);
+
+  // Stack. push/pop honour SS.B for the stack-pointer size.
+  unsigned stack_size() const { return s_.seg[SS].big() ? 4 : 2; }
+  uint64_t sp() const { return stack_size() == 4 ? uint32_t(s_.gpr[RSP]) : uint16_t(s_.gpr[RSP]); }
+  void set_sp(uint64_t v);
+  void push(unsigned size, uint64_t v);
+  uint64_t pop(unsigned size);
+  uint64_t peek(unsigned size, uint64_t depth_bytes = 0);  // read without moving SP
+
+  // Control transfer helpers.
+  uint64_t next_ip() const { return next_ip_; }
+  void set_next_ip(uint64_t ip) { next_ip_ = ip; }
+  void jump_near(uint64_t target, unsigned opsize);  // checks the CS limit (#GP(0))
+  uint64_t ip_mask() const { return s_.seg[CS].big() ? 0xFFFFFFFFull : 0xFFFFull; }
+
+  // Segment loads (mmu/segment.cpp): the full SDM load-time checks for each kind of load.
+  void load_seg(unsigned seg, uint16_t selector);  // MOV/POP/LxS to a data or stack segment
+  void load_seg_real(unsigned seg, uint16_t selector);  // real-mode semantics
+  // Reads the 8-byte descriptor for `selector` from the GDT or LDT. Returns false when the
+  // selector is outside the table limit.
+  bool read_descriptor(uint16_t selector, uint64_t& desc);
+  void write_descriptor_accessed(uint16_t selector, uint64_t desc);
+  static SegmentCache cache_from_descriptor(uint16_t selector, uint64_t desc);
+  // Far transfers (exec/control.cpp and interrupts.cpp).
+  void far_jump(uint16_t selector, uint64_t offset, unsigned opsize);
+  void far_call(uint16_t selector, uint64_t offset, unsigned opsize);
+  void far_return(unsigned opsize, uint16_t pop_bytes);
+  void iret(unsigned opsize);
+  void set_cpl(uint8_t cpl);
+
+  // Raise a fault (throws Fault).
+  [[noreturn]] void fault(uint8_t vector);
+  [[noreturn]] void fault(uint8_t vector, uint32_t error_code);
+  [[noreturn]] void not_implemented(const std::string& what);
+  // Software interrupts (INT n, INT3, INTO, INT1) after the instruction completes.
+  void software_interrupt(uint8_t vector, InterruptSource src);
+  // HLT.
+  void halt();
+  // STI/MOV SS/POP SS: block interrupts until after the next instruction.
+  void set_interrupt_shadow() { s_.shadow_until = s_.instret + 2; }
+
+  // Control registers (exec/system.cpp): writes with the SDM checks and TLB effects.
+  void write_cr0(uint64_t v);
+  void write_cr3(uint64_t v);
+  void write_cr4(uint64_t v);
+  void invlpg(uint64_t linear);
+  // MSRs: return false for an MSR this CPU does not implement (caller raises #GP(0)).
+  bool read_msr(uint32_t index, uint64_t& v);
+  bool write_msr(uint32_t index, uint64_t v);
+  uint64_t tsc() const { return s_.cycles + s_.msrs.tsc_offset; }
+
+  // Port I/O with the IOPL / TSS I/O-bitmap check (SDM Vol.1 19.5) and the PortIo event.
+  void check_io_permission(uint16_t port, unsigned size);
+  uint32_t port_in(uint16_t port, unsigned size);
+  void port_out(uint16_t port, unsigned size, uint32_t v);
+
+  // Cycle accounting beyond the per-instruction base cost.
+  void add_cycles(uint64_t n) { s_.cycles += n; }
+
+  Virtualization* virtualization() const { return virt_; }
+  void emit(Event e);  // fills cycle/instret/mode and calls the observer
+  void check_mode();   // emits ModeChange when CPL or the operating mode changed
+
+  // Access kinds for translation: bit 0 write, bit 1 user, bit 2 instruction fetch.
+  static constexpr unsigned kAccessWrite = 1, kAccessUser = 2, kAccessFetch = 4;
+  unsigned user_access() const { return s_.cpl == 3 ? kAccessUser : 0; }
+  bool observed() const { return obs_ != nullptr; }
+  const Insn* current_insn() const { return cur_; }
+
+ private:
+  friend struct Mmu;
+  struct Tlb;
+  struct DecodeCache;
+
+  class Fetcher;
+  void execute_one();
+  void emit_raw(Event& e);
+  void preserve_cf();
+  const Insn& fetch_decode();
+  bool service_interrupts();  // true if an interrupt was delivered
+  void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip);
+  void deliver_exception(const Fault& f, bool trap);
+  void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception);
+  void deliver_real(uint8_t vector, uint64_t return_ip);
+  void deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
+                         uint64_t return_ip);
+  void shutdown(const std::string& why);
+  void fold_flags(uint32_t& eflags) const;
+  void mode_changed(const ModeInfo& before);
+
+  // Paging.
+  uint64_t translate(uint64_t linear, unsigned access);  // access: bit0 write, bit1 user, bit2 fetch
+  uint8_t* host_ptr(uint64_t linear, unsigned access, uint64_t& paddr);
+  uint64_t walk(uint64_t linear, unsigned access, bool set_ad, bool& ok, uint32_t& pf_ec,
+                struct TlbFill* fill);
+  void note_write(uint64_t paddr);
+  uint64_t check_seg(unsigned seg, uint64_t offset, unsigned size, bool write);
+
+  Bus& bus_;
+  State s_;
+  Observer* obs_ = nullptr;
+  Virtualization* virt_ = nullptr;
+  const CycleModel* model_ = nullptr;
+
+  LazyOp lz_op_ = LazyOp::None;
+  uint8_t lz_size_ = 4;
+  uint64_t lz_a_ = 0, lz_b_ = 0, lz_r_ = 0;
+
+  bool intr_ = false;
+  bool nmi_pending_ = false;
+  bool stop_requested_ = false;
+  StopReason pending_stop_ = StopReason::None;
+  std::string stop_detail_;
+
+  uint64_t next_ip_ = 0;
+  const Insn* cur_ = nullptr;
+  ModeInfo last_mode_{};
+
+  std::unique_ptr<Tlb> tlb_;
+  std::unique_ptr<DecodeCache> dcache_;
+  Insn scratch_insn_;
+};
+
+}  // namespace cpu

@@ -1,0 +1,108 @@
+// cpu/exec/control.cpp — Jcc, JMP, CALL, RET (near and far), LOOPcc, JCXZ, INT n, INT3,
+// INTO, INT1, IRET, BOUND. Far transfers and IRET are in Cpu (mmu/transfer.cpp).
+#include "cpu/exec/handlers.h"
+
+namespace cpu {
+
+void jcc_J(Cpu& c, const Insn& i) {
+  if (c.condition(i.op & 0xF)) c.jump_near(c.next_ip() + i.imm, i.opsize);
+}
+
+void jmp_J(Cpu& c, const Insn& i) { c.jump_near(c.next_ip() + i.imm, i.opsize); }
+
+void call_J(Cpu& c, const Insn& i) {
+  const uint64_t target = c.next_ip() + i.imm;
+  // Check the target before pushing so a #GP leaves the stack untouched.
+  const uint64_t t = i.opsize == 2 ? (target & 0xFFFF) : (target & 0xFFFFFFFF);
+  if (t > c.state().seg[CS].limit) c.fault(GP, 0);
+  c.push(i.opsize, c.next_ip());
+  c.set_next_ip(t);
+}
+
+void ret_near(Cpu& c, const Insn& i) {
+  const uint64_t target = c.peek(i.opsize);
+  const uint64_t t = i.opsize == 2 ? (target & 0xFFFF) : (target & 0xFFFFFFFF);
+  if (t > c.state().seg[CS].limit) c.fault(GP, 0);
+  c.set_sp(c.sp() + i.opsize + ((i.op == 0xC2) ? (i.imm & 0xFFFF) : 0));
+  c.set_next_ip(t);
+}
+
+void jmp_E(Cpu& c, const Insn& i) { c.jump_near(c.read_rm(i, i.opsize), i.opsize); }
+
+void call_E(Cpu& c, const Insn& i) {
+  uint64_t t = c.read_rm(i, i.opsize);
+  if (t > c.state().seg[CS].limit) c.fault(GP, 0);
+  c.push(i.opsize, c.next_ip());
+  c.set_next_ip(t);
+}
+
+void ret_far(Cpu& c, const Insn& i) { c.far_return(i.opsize, (i.op == 0xCA) ? uint16_t(i.imm) : 0); }
+
+void jmp_far_A(Cpu& c, const Insn& i) { c.far_jump(uint16_t(i.imm2), i.imm, i.opsize); }
+
+void call_far_A(Cpu& c, const Insn& i) { c.far_call(uint16_t(i.imm2), i.imm, i.opsize); }
+
+void jmp_far_M(Cpu& c, const Insn& i) {
+  const uint64_t a = c.ea(i);
+  const uint64_t off = c.read_sized(i.seg, a, i.opsize);
+  const uint16_t sel = uint16_t(c.read_sized(i.seg, (a + i.opsize) & (i.adsize == 2 ? 0xFFFF : 0xFFFFFFFF), 2));
+  c.far_jump(sel, off, i.opsize);
+}
+
+void call_far_M(Cpu& c, const Insn& i) {
+  const uint64_t a = c.ea(i);
+  const uint64_t off = c.read_sized(i.seg, a, i.opsize);
+  const uint16_t sel = uint16_t(c.read_sized(i.seg, (a + i.opsize) & (i.adsize == 2 ? 0xFFFF : 0xFFFFFFFF), 2));
+  c.far_call(sel, off, i.opsize);
+}
+
+void loop_J(Cpu& c, const Insn& i) {
+  // E0 LOOPNE, E1 LOOPE, E2 LOOP; the counter is CX or ECX by address size. No flags change.
+  const uint64_t count = (c.reg(RCX, i.adsize) - 1) & (i.adsize == 2 ? 0xFFFF : 0xFFFFFFFF);
+  c.set_reg(RCX, i.adsize, count);
+  bool take = count != 0;
+  if (i.op == 0xE0) take = take && !c.zf();
+  if (i.op == 0xE1) take = take && c.zf();
+  if (take) c.jump_near(c.next_ip() + i.imm, i.opsize);
+}
+
+void jcxz_J(Cpu& c, const Insn& i) {
+  if (c.reg(RCX, i.adsize) == 0) c.jump_near(c.next_ip() + i.imm, i.opsize);
+}
+
+void int_I(Cpu& c, const Insn& i) {
+  if (c.mode() == Mode::Virtual8086) c.not_implemented("INT n in virtual-8086 mode");
+  c.software_interrupt(uint8_t(i.imm), InterruptSource::Software);
+}
+
+void int3(Cpu& c, const Insn&) { c.software_interrupt(BP, InterruptSource::Int3); }
+
+void into(Cpu& c, const Insn&) {
+  if (c.of()) c.software_interrupt(OF, InterruptSource::Into);
+}
+
+void int1(Cpu& c, const Insn&) {
+  // INT1/ICEBP: a #DB trap delivered like a hardware exception (no gate DPL check).
+  c.software_interrupt(DB, InterruptSource::External);
+}
+
+void iret_(Cpu& c, const Insn& i) { c.iret(i.opsize); }
+
+void bound_G_M(Cpu& c, const Insn& i) {
+  // SDM Vol.2 BOUND: signed compare of the index register with the two bounds in memory.
+  const uint64_t a = c.ea(i);
+  const uint64_t m = i.adsize == 2 ? 0xFFFF : 0xFFFFFFFF;
+  if (i.opsize == 2) {
+    const int16_t idx = int16_t(c.reg16(i.reg));
+    const int16_t lo = int16_t(c.read<uint16_t>(i.seg, a));
+    const int16_t hi = int16_t(c.read<uint16_t>(i.seg, (a + 2) & m));
+    if (idx < lo || idx > hi) c.fault(BR);
+  } else {
+    const int32_t idx = int32_t(c.reg32(i.reg));
+    const int32_t lo = int32_t(c.read<uint32_t>(i.seg, a));
+    const int32_t hi = int32_t(c.read<uint32_t>(i.seg, (a + 4) & m));
+    if (idx < lo || idx > hi) c.fault(BR);
+  }
+}
+
+}  // namespace cpu

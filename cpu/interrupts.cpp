@@ -1,0 +1,278 @@
+// cpu/interrupts.cpp — exception and interrupt delivery (SDM Vol.3 ch.6), #DF and triple
+// fault, external interrupts and NMI, and the interrupt shadow.
+#include <string>
+
+#include "cpu/cpu.h"
+#include "cpu/cycles/model.h"
+#include "cpu/internal.h"
+
+namespace cpu {
+
+namespace {
+
+// SDM Vol.3 Table 6-5: contributory exceptions.
+bool contributory(uint8_t v) { return v == DE || (v >= TS && v <= GP); }
+
+// SDM Vol.3 Table 6-5: does `second`, raised while delivering `first`, make a #DF?
+bool makes_double_fault(uint8_t first, uint8_t second) {
+  if (contributory(first) && contributory(second)) return true;
+  if (first == PF && (second == PF || contributory(second))) return true;
+  return false;
+}
+
+std::string vector_text(uint8_t v) {
+  static const char* const kNames[20] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD",
+                                         "#NM", "#DF", "#9",  "#TS", "#NP", "#SS", "#GP",
+                                         "#PF", "#15", "#MF", "#AC", "#MC", "#XM"};
+  if (v < 20) return kNames[v];
+  return "vector " + std::to_string(v);
+}
+
+}  // namespace
+
+void Cpu::shutdown(const std::string& why) {
+  pending_stop_ = StopReason::Shutdown;
+  stop_detail_ = why;
+  s_.halted = true;
+  if (obs_) {
+    Event e;
+    e.kind = EventKind::Shutdown;
+    e.cs = s_.seg[CS].selector;
+    e.ip = s_.rip;
+    e.reason = "triple fault";
+    emit(e);
+  }
+}
+
+// Delivers an exception or interrupt, handling faults during delivery: a contributory or
+// page fault during delivery becomes #DF; a fault while delivering #DF shuts down.
+void Cpu::deliver_exception(const Fault& f, bool /*trap*/) {
+  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true);
+}
+
+void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
+                        bool is_exception) {
+  Fault cur{vector, has_ec, ec};
+  bool exc = is_exception;
+  for (unsigned depth = 0;; ++depth) {
+    try {
+      if (obs_) {
+        Event e;
+        e.kind = exc ? EventKind::Exception : EventKind::Interrupt;
+        e.vector = cur.vector;
+        e.has_error_code = cur.has_error_code;
+        e.error_code = cur.error_code;
+        e.source = src;
+        e.cs = s_.seg[CS].selector;
+        e.ip = s_.rip;
+        e.cr2 = (cur.vector == PF && exc) ? s_.cr2 : 0;
+        emit(e);
+      }
+      s_.cycles += exc ? model_->exception_delivery : model_->interrupt_delivery;
+      deliver(cur.vector, exc ? InterruptSource::External : src, cur.has_error_code,
+              cur.error_code, s_.rip);
+      return;
+    } catch (const Fault& g) {
+      if (cur.vector == DF || depth > 4) {
+        shutdown("triple fault: " + vector_text(g.vector) + " while delivering " +
+                 vector_text(cur.vector));
+        return;
+      }
+      if (exc && makes_double_fault(cur.vector, g.vector)) cur = Fault{DF, true, 0};
+      else cur = g;
+      exc = true;
+      src = InterruptSource::External;
+    } catch (const NotImplemented& n) {
+      pending_stop_ = StopReason::NotImplemented;
+      stop_detail_ = n.what;
+      return;
+    }
+  }
+}
+
+bool Cpu::service_interrupts() {
+  if (s_.instret < s_.shadow_until) return false;  // STI / MOV SS shadow (SDM Vol.3 6.8.3)
+  if (nmi_pending_ && !s_.nmi_blocked) {
+    nmi_pending_ = false;
+    s_.halted = false;
+    s_.nmi_blocked = true;  // until the next IRET (SDM Vol.3 6.7.1)
+    deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
+    return true;
+  }
+  if (intr_ && (s_.eflags & flag::IF)) {
+    const uint8_t v = bus_.intr_ack();
+    s_.halted = false;
+    deliver_event(v, InterruptSource::External, false, 0, false);
+    return true;
+  }
+  return false;
+}
+
+void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
+  // INT n / INT3 / INTO / INT1: the return address is the next instruction. A fault during
+  // delivery propagates to the instruction (restartable, reported at its address).
+  if (obs_) {
+    Event e;
+    e.kind = (src == InterruptSource::Software) ? EventKind::Interrupt : EventKind::Exception;
+    e.vector = vector;
+    e.source = src;
+    e.cs = s_.seg[CS].selector;
+    e.ip = s_.rip;
+    emit(e);
+  }
+  s_.cycles += model_->exception_delivery;
+  deliver(vector, src, false, 0, next_ip_);
+  next_ip_ = s_.rip;
+}
+
+void Cpu::deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip) {
+  switch (mode()) {
+    case Mode::Real:
+      deliver_real(vector, return_ip);
+      break;
+    case Mode::Protected:
+      deliver_protected(vector, src, has_ec, ec, return_ip);
+      break;
+    case Mode::Virtual8086:
+      not_implemented("interrupt delivery in virtual-8086 mode");
+    case Mode::Long:
+      not_implemented("interrupt delivery in IA-32e mode");
+  }
+  s_.halted = false;
+}
+
+// SDM Vol.3 20.1.4: real-address mode interrupt handling through the IVT.
+void Cpu::deliver_real(uint8_t vector, uint64_t return_ip) {
+  const uint64_t entry = uint64_t(vector) * 4;
+  if (entry + 3 > s_.idtr.limit) fault(GP, 0);
+  const uint32_t ivt = uint32_t(read_linear(s_.idtr.base + entry, 4, true));
+  const uint32_t fl = flags();
+  push(2, fl);
+  push(2, s_.seg[CS].selector);
+  push(2, return_ip);
+  s_.eflags = (fl & ~(flag::IF | flag::TF | flag::AC | flag::RF)) | flag::FIXED1;
+  lz_op_ = LazyOp::None;
+  load_seg_real(CS, uint16_t(ivt >> 16));
+  s_.rip = ivt & 0xFFFF;
+}
+
+// SDM Vol.3 6.12.1: protected-mode delivery through an interrupt or trap gate, with the
+// stack switch through the TSS on a privilege change.
+void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
+                            uint64_t return_ip) {
+  const bool soft = src == InterruptSource::Software || src == InterruptSource::Int3 ||
+                    src == InterruptSource::Into;
+  const uint32_t ext = soft ? 0 : 1;
+  const uint32_t idt_ec = uint32_t(vector) * 8 + 2 + ext;
+  if (uint64_t(vector) * 8 + 7 > s_.idtr.limit) fault(GP, idt_ec);
+  const uint64_t gate = read_linear(s_.idtr.base + uint64_t(vector) * 8, 8, true);
+  const uint32_t gtype = (gate >> 40) & 0x1F;  // S bit + type
+  const uint32_t gdpl = (gate >> 45) & 3;
+  const bool gpresent = (gate >> 47) & 1;
+  if (gtype == 0x05) not_implemented("task gate in the IDT (hardware task switching)");
+  const bool gate32 = gtype == 0x0E || gtype == 0x0F;
+  if (!(gate32 || gtype == 0x06 || gtype == 0x07)) fault(GP, idt_ec);
+  const bool trap_gate = gtype & 1;
+  // SDM Vol.3 6.12.1.1: INT n, INT3 and INTO check the gate's DPL against CPL.
+  if (soft && gdpl < s_.cpl) fault(GP, idt_ec);
+  if (!gpresent) fault(NP, idt_ec);
+
+  const uint16_t sel = uint16_t(gate >> 16);
+  const uint32_t offset = gate32 ? uint32_t((gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000)) : uint32_t(gate & 0xFFFF);
+  if ((sel & 0xFFFC) == 0) fault(GP, ext);
+  uint64_t desc;
+  if (!read_descriptor(sel, desc)) fault(GP, (sel & 0xFFFC) | ext);
+  SegmentCache cs = cache_from_descriptor(sel, desc);
+  if (!cs.code()) fault(GP, (sel & 0xFFFC) | ext);
+  const uint8_t dpl = uint8_t(cs.dpl());
+  if (dpl > s_.cpl) fault(GP, (sel & 0xFFFC) | ext);
+  if (!(cs.attr & ar::P)) fault(NP, (sel & 0xFFFC) | ext);
+  const bool conforming = cs.attr & ar::CONFORMING;
+  const unsigned psize = gate32 ? 4 : 2;
+  const uint32_t fl = flags();
+
+  uint8_t new_cpl = s_.cpl;
+  SegmentCache new_ss = s_.seg[SS];
+  uint64_t new_sp = sp();
+  std::array<uint64_t, 6> frame{};
+  unsigned nframe = 0;
+
+  if (!conforming && dpl < s_.cpl) {
+    // Inter-privilege: the new stack comes from the TSS (SDM Vol.3 7.2.1, Figure 7-2).
+    new_cpl = dpl;
+    const bool tss32 = (s_.tr.attr & 0x8) != 0;
+    uint16_t ss_sel;
+    uint32_t esp;
+    const uint32_t off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+    const uint32_t need = tss32 ? off + 5 : off + 3;
+    if (need > s_.tr.limit) fault(TS, (s_.tr.selector & 0xFFFC) | ext);
+    if (tss32) {
+      esp = uint32_t(read_linear(s_.tr.base + off, 4, true));
+      ss_sel = uint16_t(read_linear(s_.tr.base + off + 4, 2, true));
+    } else {
+      esp = uint32_t(read_linear(s_.tr.base + off, 2, true));
+      ss_sel = uint16_t(read_linear(s_.tr.base + off + 2, 2, true));
+    }
+    // SDM Vol.3 6.12.1: checks on the new stack segment.
+    if ((ss_sel & 0xFFFC) == 0) fault(TS, ext);
+    uint64_t sdesc;
+    if (!read_descriptor(ss_sel, sdesc)) fault(TS, (ss_sel & 0xFFFC) | ext);
+    SegmentCache ss = cache_from_descriptor(ss_sel, sdesc);
+    if ((ss_sel & 3) != dpl || ss.dpl() != dpl || !(ss.attr & ar::S) || (ss.attr & ar::CODE) ||
+        !(ss.attr & ar::WRITABLE))
+      fault(TS, (ss_sel & 0xFFFC) | ext);
+    if (!(ss.attr & ar::P)) fault(SS_, (ss_sel & 0xFFFC) | ext);
+    new_ss = ss;
+    new_sp = ss.big() ? esp : (esp & 0xFFFF);
+    frame[nframe++] = s_.seg[SS].selector;
+    frame[nframe++] = uint32_t(s_.gpr[RSP]);
+  }
+  frame[nframe++] = fl;
+  frame[nframe++] = s_.seg[CS].selector;
+  frame[nframe++] = return_ip;
+  if (has_ec) frame[nframe++] = ec;
+
+  // Write the frame to the (new) stack before committing any register, so a fault while
+  // pushing leaves the state as it was.
+  const uint64_t total = uint64_t(nframe) * psize;
+  const uint64_t sp_mask = new_ss.big() ? 0xFFFFFFFFull : 0xFFFFull;
+  const uint64_t top = (new_sp - total) & sp_mask;
+  const bool expand_down = (new_ss.attr & ar::EXPAND_DOWN) != 0;
+  const uint64_t last = top + total - 1;
+  const bool limit_bad = expand_down ? (top <= new_ss.limit || last > sp_mask) : (last > new_ss.limit);
+  if (limit_bad) fault(SS_, new_cpl != s_.cpl ? (new_ss.selector & 0xFFFC) | ext : ext);
+  if (offset > cs.limit) fault(GP, ext);
+  {
+    const uint8_t saved_cpl = s_.cpl;
+    s_.cpl = new_cpl;  // pushes to the inner stack are made at its privilege
+    try {
+      for (unsigned k = 0; k < nframe; ++k) {
+        const uint64_t a = (new_sp - (k + 1) * psize) & sp_mask;
+        write_linear(new_ss.base + a, psize, frame[k], false);
+      }
+    } catch (...) {
+      s_.cpl = saved_cpl;
+      throw;
+    }
+    s_.cpl = saved_cpl;
+  }
+
+  // Commit.
+  if (new_cpl != s_.cpl) {
+    new_ss.selector = uint16_t((new_ss.selector & 0xFFFC) | new_cpl);
+    s_.seg[SS] = new_ss;
+  }
+  if (new_ss.big()) s_.gpr[RSP] = uint32_t(top);
+  else set_reg16(RSP, uint16_t(top));
+  cs.selector = uint16_t((sel & 0xFFFC) | new_cpl);
+  s_.seg[CS] = cs;
+  write_descriptor_accessed(sel, desc);
+  s_.rip = offset;
+  uint32_t nf = fl & ~(flag::TF | flag::VM | flag::RF | flag::NT);
+  if (!trap_gate) nf &= ~flag::IF;
+  s_.eflags = nf | flag::FIXED1;
+  lz_op_ = LazyOp::None;
+  set_cpl(new_cpl);
+}
+
+}  // namespace cpu

@@ -1,0 +1,65 @@
+// cpu/io_port.cpp — port I/O: the IOPL and TSS I/O-permission-bitmap checks (SDM Vol.1
+// 19.5.1-19.5.2) and the PortIo event.
+#include "cpu/cpu.h"
+#include "cpu/cycles/model.h"
+
+namespace cpu {
+
+void Cpu::check_io_permission(uint16_t port, unsigned size) {
+  const Mode m = mode();
+  if (m == Mode::Real) return;
+  const unsigned iopl = (s_.eflags & flag::IOPL) >> 12;
+  if (m != Mode::Virtual8086 && s_.cpl <= iopl) return;
+  // Consult the I/O permission bitmap of a 32-bit TSS; every bit for the accessed ports
+  // must be clear. A 16-bit TSS has no bitmap.
+  const uint32_t type = s_.tr.attr & 0xF;
+  if (!(type == 0x9 || type == 0xB) || s_.tr.limit < 0x67) fault(GP, 0);
+  const uint32_t base = uint32_t(read_linear(s_.tr.base + 0x66, 2, true));
+  const uint32_t byte = base + port / 8;
+  if (byte + 1 > s_.tr.limit) fault(GP, 0);
+  const uint32_t bits = uint32_t(read_linear(s_.tr.base + byte, 2, true));
+  const uint32_t mask = ((1u << size) - 1) << (port & 7);
+  if (bits & mask) fault(GP, 0);
+}
+
+uint32_t Cpu::port_in(uint16_t port, unsigned size) {
+  check_io_permission(port, size);
+  uint32_t v = 0;
+  const bool claimed = bus_.io_read(port, size, v);
+  if (!claimed) v = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+  s_.cycles += model_->per_byte_io;
+  if (obs_) {
+    Event e;
+    e.kind = EventKind::PortIo;
+    e.cs = s_.seg[CS].selector;
+    e.ip = s_.rip;
+    e.port = port;
+    e.size = uint8_t(size);
+    e.write = false;
+    e.claimed = claimed;
+    e.value = v;
+    emit(e);
+  }
+  return v;
+}
+
+void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
+  check_io_permission(port, size);
+  if (size < 4) v &= (1u << (size * 8)) - 1;
+  const bool claimed = bus_.io_write(port, size, v);
+  s_.cycles += model_->per_byte_io;
+  if (obs_) {
+    Event e;
+    e.kind = EventKind::PortIo;
+    e.cs = s_.seg[CS].selector;
+    e.ip = s_.rip;
+    e.port = port;
+    e.size = uint8_t(size);
+    e.write = true;
+    e.claimed = claimed;
+    e.value = v;
+    emit(e);
+  }
+}
+
+}  // namespace cpu

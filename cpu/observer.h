@@ -1,0 +1,68 @@
+// cpu/observer.h — the instrumentation contract (ARCHITECTURE.md "Events").
+//
+// The CPU reports events to at most one Observer; a null observer costs one predictable
+// branch per event, never per instruction. The platform and debugger fan events out.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/state.h"
+
+namespace cpu {
+
+enum class EventKind : uint8_t {
+  ModeChange,
+  Exception,
+  Interrupt,
+  PortIo,
+  Halt,
+  Shutdown,
+  VmEntry,
+  VmExit,
+  SensitiveInstruction,
+  PostCode,
+};
+const char* event_kind_name(EventKind k);
+constexpr unsigned kEventKinds = 10;
+
+struct ModeInfo {
+  Mode mode = Mode::Real;
+  uint8_t cpl = 0;
+  uint8_t vmx_level = 0;  // 0 = not in VMX non-root; nesting depth later
+  bool operator==(const ModeInfo&) const = default;
+};
+
+enum class InterruptSource : uint8_t { External, Nmi, Software, Int3, Into };
+const char* interrupt_source_name(InterruptSource s);
+
+// One event; which fields mean something depends on `kind`.
+struct Event {
+  EventKind kind{};
+  uint64_t cycle = 0;
+  uint64_t instret = 0;
+  ModeInfo before{}, after{};
+  uint16_t cs = 0;   // code selector and instruction pointer of the instruction involved
+  uint64_t ip = 0;
+  // Exception / Interrupt
+  uint8_t vector = 0;
+  bool has_error_code = false;
+  uint32_t error_code = 0;
+  InterruptSource source = InterruptSource::External;
+  uint64_t cr2 = 0;  // for #PF
+  // PortIo / PostCode
+  uint16_t port = 0;
+  uint8_t size = 0;
+  bool write = false;
+  bool claimed = false;
+  uint32_t value = 0;
+  // Shutdown / Halt
+  const char* reason = "";
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_event(const Event& e) = 0;
+};
+
+}  // namespace cpu

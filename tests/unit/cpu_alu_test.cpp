@@ -1,0 +1,181 @@
+// ALU instructions: results and every defined flag, checked against SDM Vol.2 (ADD, ADC,
+// SUB, SBB, CMP, AND, OR, XOR, TEST, INC, DEC, NEG, NOT).
+#include "tests/unit/cpu_fixture.h"
+
+using namespace cputest;
+using namespace cpu;
+
+namespace {
+
+class Alu : public CpuTest {};
+
+TEST_F(Alu, AddOverflowAndFlags) {
+  protected32();
+  code({0x01, 0xD8});  // add eax, ebx
+  set(RAX, 0x7FFFFFFF);
+  set(RBX, 1);
+  run(1);
+  EXPECT_EQ(eax(), 0x80000000u);
+  // 0x7fffffff + 1: OF=1 SF=1 AF=1 (carry out of bit 3) ZF=0 CF=0 PF=1 (low byte 0x00)
+  EXPECT_EQ(eflags() & flag::ARITH, flag::OF | flag::SF | flag::AF | flag::PF);
+}
+
+TEST_F(Alu, AddCarryAndZero) {
+  protected32();
+  code({0x00, 0xD8});  // add al, bl
+  set(RAX, 0xFF);
+  set(RBX, 0x01);
+  run(1);
+  EXPECT_EQ(eax() & 0xFF, 0u);
+  EXPECT_EQ(eflags() & flag::ARITH, flag::CF | flag::ZF | flag::AF | flag::PF);
+}
+
+TEST_F(Alu, AdcUsesCarry) {
+  protected32();
+  code({0xF9, 0x11, 0xD8});  // stc; adc eax, ebx
+  set(RAX, 0xFFFFFFFF);
+  set(RBX, 0);
+  run(2);
+  EXPECT_EQ(eax(), 0u);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::ZF));
+  EXPECT_FALSE(flag_set(flag::OF));
+}
+
+TEST_F(Alu, SbbWithBorrowEqualOperands) {
+  protected32();
+  code({0xF9, 0x19, 0xD8});  // stc; sbb eax, ebx  (5 - 5 - 1 = -1, borrow)
+  set(RAX, 5);
+  set(RBX, 5);
+  run(2);
+  EXPECT_EQ(eax(), 0xFFFFFFFFu);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_FALSE(flag_set(flag::ZF));
+}
+
+TEST_F(Alu, CmpDoesNotStore) {
+  protected32();
+  code({0x39, 0xD8});  // cmp eax, ebx
+  set(RAX, 1);
+  set(RBX, 2);
+  run(1);
+  EXPECT_EQ(eax(), 1u);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_TRUE(flag_set(flag::AF));
+}
+
+TEST_F(Alu, SubSignedOverflow) {
+  protected32();
+  code({0x2D, 0x01, 0x00, 0x00, 0x00});  // sub eax, 1
+  set(RAX, 0x80000000);
+  run(1);
+  EXPECT_EQ(eax(), 0x7FFFFFFFu);
+  EXPECT_TRUE(flag_set(flag::OF));
+  EXPECT_FALSE(flag_set(flag::CF));
+  EXPECT_FALSE(flag_set(flag::SF));
+}
+
+TEST_F(Alu, LogicClearsCfOf) {
+  protected32();
+  code({0xF9, 0x25, 0x00, 0xFF, 0x00, 0x00});  // stc; and eax, 0xff00
+  set(RAX, 0x1234);
+  run(2);
+  EXPECT_EQ(eax(), 0x1200u);
+  EXPECT_FALSE(flag_set(flag::CF));
+  EXPECT_FALSE(flag_set(flag::OF));
+  EXPECT_FALSE(flag_set(flag::ZF));
+  EXPECT_TRUE(flag_set(flag::PF));  // low byte 0x00 has even parity
+}
+
+TEST_F(Alu, IncPreservesCarry) {
+  protected32();
+  code({0xF9, 0x40});  // stc; inc eax
+  set(RAX, 0x7FFFFFFF);
+  run(2);
+  EXPECT_EQ(eax(), 0x80000000u);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::OF));
+  EXPECT_TRUE(flag_set(flag::AF));
+}
+
+TEST_F(Alu, DecPreservesCarryFromLazyAdd) {
+  protected32();
+  code({0x00, 0xD8, 0xFE, 0xC9});  // add al, bl (carry); dec cl
+  set(RAX, 0xFF);
+  set(RBX, 1);
+  set(RCX, 0x80);
+  run(2);
+  EXPECT_EQ(reg(RCX) & 0xFF, 0x7Fu);
+  EXPECT_TRUE(flag_set(flag::CF));  // from the ADD
+  EXPECT_TRUE(flag_set(flag::OF));  // 0x80 - 1 overflows
+  EXPECT_TRUE(flag_set(flag::AF));
+}
+
+TEST_F(Alu, NegSetsCarryUnlessZero) {
+  protected32();
+  code({0xF7, 0xD8, 0xF7, 0xDB});  // neg eax; neg ebx
+  set(RAX, 0);
+  set(RBX, 0x80000000);
+  run(1);
+  EXPECT_FALSE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::ZF));
+  run(1);
+  EXPECT_EQ(reg(RBX), 0x80000000u);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::OF));
+}
+
+TEST_F(Alu, NotLeavesFlags) {
+  protected32();
+  code({0xF9, 0xF7, 0xD0});  // stc; not eax
+  set(RAX, 0x0F0F0F0F);
+  run(2);
+  EXPECT_EQ(eax(), 0xF0F0F0F0u);
+  EXPECT_TRUE(flag_set(flag::CF));
+}
+
+TEST_F(Alu, Group1SignExtendedImmediateOnMemory) {
+  protected32();
+  code({0x83, 0x05, 0x00, 0x80, 0x00, 0x00, 0xFF});  // add dword [0x8000], -1
+  bus.set_dword(kData, 5);
+  run(1);
+  EXPECT_EQ(bus.dword(kData), 4u);
+  EXPECT_TRUE(flag_set(flag::CF));
+}
+
+TEST_F(Alu, SixteenBitRealModeForms) {
+  real16();
+  code({0x05, 0xFF, 0x7F, 0x66, 0x05, 0x01, 0x00, 0x00, 0x00});  // add ax, 0x7fff; add eax, 1
+  set(RAX, 1);
+  run(1);
+  EXPECT_EQ(eax(), 0x8000u);
+  EXPECT_TRUE(flag_set(flag::OF));
+  run(1);
+  EXPECT_EQ(eax(), 0x8001u);
+  EXPECT_FALSE(flag_set(flag::OF));
+}
+
+TEST_F(Alu, TestSetsFlagsOnly) {
+  protected32();
+  code({0xA9, 0x00, 0x00, 0x00, 0x80});  // test eax, 0x80000000
+  set(RAX, 0x80000001);
+  run(1);
+  EXPECT_EQ(eax(), 0x80000001u);
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_FALSE(flag_set(flag::ZF));
+}
+
+TEST_F(Alu, LockOnRegisterDestinationIsUd) {
+  protected32();
+  set_gate(UD, 0x08, 0x3000, 0xE, 0);
+  bus.load(0x3000, {0xF4});
+  code({0xF0, 0x01, 0xD8});  // lock add eax, ebx -> #UD
+  set(RAX, 1);
+  run(1);
+  EXPECT_EQ(eax(), 1u);
+  EXPECT_EQ(cpu.state().rip, 0x3000u);
+}
+
+}  // namespace
