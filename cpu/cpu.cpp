@@ -409,22 +409,27 @@ void Cpu::execute_one() {
 
 StopReason Cpu::run(const RunLimits& lim) {
   pending_stop_ = StopReason::None;
+  uint64_t steps = 0;
   for (;;) {
     if (stop_requested_) {
       stop_requested_ = false;
       return StopReason::StopRequested;
     }
-    if (s_.instret >= lim.max_instructions) return StopReason::InstructionLimit;
-    if (s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
+    // Interrupts are recognised at instruction boundaries (SDM Vol.3 6.9), so one pending
+    // after the last step is delivered before the run returns.
     if ((intr_ || nmi_pending_) && service_interrupts()) {
       if (pending_stop_ != StopReason::None) return pending_stop_;
       continue;
     }
+    if (s_.instret >= lim.max_instructions) return StopReason::InstructionLimit;
+    if (steps >= lim.max_steps) return StopReason::StepLimit;
+    if (s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
     if (s_.halted) {
       if (!(s_.eflags & flag::IF) && !nmi_pending_) return StopReason::HaltedForever;
       return StopReason::Halted;
     }
     execute_one();
+    ++steps;
     if (pending_stop_ != StopReason::None) return pending_stop_;
   }
 }

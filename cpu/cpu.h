@@ -49,6 +49,7 @@ constexpr uint32_t kResetEdx = 0x000306C3;
 enum class StopReason : uint8_t {
   None,
   InstructionLimit,  // max_instructions reached
+  StepLimit,         // max_steps reached
   CycleLimit,        // cycle_limit reached (the scheduler's next event)
   Halted,            // HLT with interrupts enabled: waiting for an interrupt
   HaltedForever,     // HLT with IF=0 and no NMI possible
@@ -58,8 +59,12 @@ enum class StopReason : uint8_t {
 };
 const char* stop_reason_name(StopReason r);
 
+// A step is one instruction executed or attempted: an instruction that faults is a step
+// (ending in its handler) but does not retire. Interrupts pending at a step boundary are
+// delivered before the run returns, so a step lands where the hardware would continue.
 struct RunLimits {
   uint64_t max_instructions = UINT64_MAX;  // stop when instret reaches this value
+  uint64_t max_steps = UINT64_MAX;         // stop after this many steps of this run
   uint64_t cycle_limit = UINT64_MAX;       // stop when cycles reach this value
 };
 
@@ -96,7 +101,7 @@ class Cpu {
   void request_stop() { stop_requested_ = true; }
 
   StopReason run(const RunLimits& limits);
-  StopReason step() { return run({s_.instret + 1, UINT64_MAX}); }
+  StopReason step() { return run({UINT64_MAX, 1, UINT64_MAX}); }
 
   // Why the last run stopped with NotImplemented or Shutdown, in words.
   const std::string& stop_detail() const { return stop_detail_; }

@@ -45,6 +45,7 @@ const char* stop_reason_name(StopReason r) {
   switch (r) {
     case StopReason::None: return "none";
     case StopReason::InstructionLimit: return "instruction limit";
+    case StopReason::StepLimit: return "step limit";
     case StopReason::CycleLimit: return "cycle limit";
     case StopReason::Halted: return "halted (waiting for an interrupt)";
     case StopReason::HaltedForever: return "halted with interrupts disabled";

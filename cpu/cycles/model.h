@@ -21,7 +21,7 @@ struct CycleModel {
   const char* name;
   const char* source;
   uint16_t cost[static_cast<unsigned>(CostClass::Count)];
-  uint16_t mem_access;         // each data memory access beyond the first (L1 hit)
+  uint16_t mem_access;         // each data memory access (an L1 hit; no cache model yet)
   uint16_t page_walk_level;    // each paging-structure read on a TLB miss
   uint16_t exception_delivery; // exception or software interrupt delivery
   uint16_t interrupt_delivery; // external interrupt / NMI delivery

@@ -248,6 +248,7 @@ uint64_t Cpu::check_seg(unsigned seg, uint64_t off, unsigned size, bool write) {
 uint64_t Cpu::read_linear(uint64_t linear, unsigned size, bool supervisor) {
   const unsigned acc = supervisor ? 0 : user_access();
   if (((linear & kPageMask) + size) <= kPageSize) {
+    s_.cycles += model_->mem_access;
     uint64_t paddr;
     uint8_t* p = host_ptr(linear, acc, paddr);
     if (p) {
@@ -266,6 +267,7 @@ uint64_t Cpu::read_linear(uint64_t linear, unsigned size, bool supervisor) {
 void Cpu::write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor) {
   const unsigned acc = kAccessWrite | (supervisor ? 0 : user_access());
   if (((linear & kPageMask) + size) <= kPageSize) {
+    s_.cycles += model_->mem_access;
     uint64_t paddr;
     uint8_t* p = host_ptr(linear, acc, paddr);
     if (p) {

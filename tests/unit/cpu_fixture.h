@@ -75,8 +75,9 @@ class CpuTest : public ::testing::Test {
 
   void code(std::initializer_list<uint8_t> bytes) { bus.load(kCode, bytes); }
 
-  // Runs n instructions (or until the CPU stops for another reason).
-  cpu::StopReason run(uint64_t n) { return cpu.run({cpu.state().instret + n, UINT64_MAX}); }
+  // Runs n steps (instructions, a faulting one included, with the delivery that follows),
+  // or until the CPU stops for another reason.
+  cpu::StopReason run(uint64_t n) { return cpu.run({UINT64_MAX, n, UINT64_MAX}); }
 
   uint32_t eax() const { return uint32_t(cpu.state().gpr[cpu::RAX]); }
   uint32_t reg(unsigned r) const { return uint32_t(cpu.state().gpr[r]); }
