@@ -14,8 +14,9 @@ namespace cpu {
 // ---------------------------------------------------------------------------------------
 // Construction and reset
 
-Cpu::Cpu(Bus& bus) : bus_(bus), model_(&haswell_model()), tlb_(std::make_unique<Tlb>()),
+Cpu::Cpu(Bus& bus) : bus_(bus), model_(&haswell_model()),
                      dcache_(std::make_unique<DecodeCache>()) {
+  mem_access_cost_ = model_->mem_access;
   reset();
 }
 
@@ -23,6 +24,7 @@ Cpu::~Cpu() = default;
 
 void Cpu::set_cycle_model(const CycleModel* m) {
   model_ = m ? m : &haswell_model();
+  mem_access_cost_ = model_->mem_access;
   dcache_->clear();  // cached instructions carry their cost
 }
 
@@ -70,13 +72,6 @@ void Cpu::enter_flat_protected(uint32_t eip, uint32_t esp) {
   flush_tlb(true);
   (void)before;
   check_mode();
-}
-
-Mode Cpu::mode() const {
-  if (!(s_.cr0 & cr0::PE)) return Mode::Real;
-  if (s_.efer & efer::LMA) return Mode::Long;
-  if (s_.eflags & flag::VM) return Mode::Virtual8086;
-  return Mode::Protected;
 }
 
 void Cpu::check_mode() {
@@ -328,7 +323,7 @@ class Cpu::Fetcher final : public ByteSource {
   uint8_t at(unsigned k) override {
     uint64_t off = (ip_ + k) & c_.ip_mask();
     if (c_.mode() != Mode::Long && off > c_.s_.seg[CS].limit) c_.fault(GP, 0);
-    const uint64_t lin = c_.s_.seg[CS].base + off;
+    const uint64_t lin = (c_.s_.seg[CS].base + off) & 0xFFFFFFFF;
     uint64_t paddr;
     uint8_t* p = c_.host_ptr(lin, kAccessFetch | c_.user_access(), paddr);
     if (k == 0) first_paddr_ = paddr;
@@ -344,8 +339,24 @@ class Cpu::Fetcher final : public ByteSource {
   uint64_t ip_;
 };
 
-const Insn& Cpu::fetch_decode() {
-  const uint64_t lin = s_.seg[CS].base + s_.rip;
+// The fast path: a TLB hit for the fetch and a valid cached decode at that physical address.
+inline const Insn& Cpu::fetch_decode() {
+  const SegmentCache& cs = s_.seg[CS];
+  const uint64_t lin = (cs.base + s_.rip) & 0xFFFFFFFF;
+  const TlbEntry& t = tlb_[(lin >> 12) & (kTlbEntries - 1)];
+  const unsigned acc = kAccessFetch | user_access();
+  if (t.tag == (lin >> 12) && ((t.allow >> acc) & 1) && t.host_r && !(s_.efer & efer::LMA)) [[likely]] {
+    const uint64_t paddr = t.ppage | (lin & kPageMask);
+    const DecodeCache::Entry& e = dcache_->slot(paddr);
+    if (e.tag == paddr + 1 && e.gen == dcache_->gen(paddr) && e.code32 == cs.big() &&
+        s_.rip + e.insn.len - 1 <= cs.limit) [[likely]]
+      return e.insn;
+  }
+  return fetch_decode_slow();
+}
+
+const Insn& Cpu::fetch_decode_slow() {
+  const uint64_t lin = (s_.seg[CS].base + s_.rip) & 0xFFFFFFFF;
   const bool code32 = s_.seg[CS].big();
   uint64_t paddr;
   // Translate the first byte (this also checks fetch permission on every execution).
@@ -367,9 +378,9 @@ const Insn& Cpu::fetch_decode() {
     }
     if (!f.crosses_) {
       e.tag = paddr + 1;
-      e.gen = gen;
+      e.gen = dcache_->gen(paddr);
       e.code32 = code32;
-      dcache_->mark_code(paddr);
+      mark_code_page(paddr);
     } else {
       e.tag = 0;
     }

@@ -9,6 +9,7 @@
 // in exec/ use; front ends use only the part above it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,7 +85,12 @@ class Cpu {
 
   State& state() { return s_; }
   const State& state() const { return s_; }
-  Mode mode() const;
+  Mode mode() const {
+    if (!(s_.cr0 & cr0::PE)) return Mode::Real;
+    if (s_.efer & efer::LMA) return Mode::Long;
+    if (s_.eflags & flag::VM) return Mode::Virtual8086;
+    return Mode::Protected;
+  }
   ModeInfo mode_info() const { return ModeInfo{mode(), s_.cpl, 0}; }
   uint32_t flags() const;     // EFLAGS with the lazily kept arithmetic flags folded in
   void set_flags(uint32_t v); // raw write, no privilege checks
@@ -166,13 +172,55 @@ class Cpu {
   template <typename T> void write(unsigned seg, uint64_t offset, T v);
   // Read-modify-write: checks write permission before reading (faults as a write).
   template <typename T> T read_for_write(unsigned seg, uint64_t offset);
-  uint64_t read_sized(unsigned seg, uint64_t offset, unsigned size);
-  void write_sized(unsigned seg, uint64_t offset, unsigned size, uint64_t v);
-  uint64_t read_sized_rmw(unsigned seg, uint64_t offset, unsigned size);
+  uint64_t read_sized(unsigned seg, uint64_t offset, unsigned size) {
+    return read_linear(check_seg(seg, offset, size, false), size, false);
+  }
+  void write_sized(unsigned seg, uint64_t offset, unsigned size, uint64_t v) {
+    write_linear(check_seg(seg, offset, size, true), size, v, false);
+  }
+  uint64_t read_sized_rmw(unsigned seg, uint64_t offset, unsigned size) {
+    const uint64_t lin = check_seg(seg, offset, size, true);
+    const unsigned acc = kAccessWrite | user_access();
+    if (((lin & kPageMask) + size) <= kPageSize) {
+      const TlbEntry& e = tlb_[(lin >> 12) & (kTlbEntries - 1)];
+      if (e.tag == (lin >> 12) && ((e.allow >> acc) & 1) && e.host_w) [[likely]] {
+        s_.cycles += mem_access_cost_;
+        uint64_t v = 0;
+        __builtin_memcpy(&v, e.host_w + (lin & kPageMask), size);
+        return v;
+      }
+    }
+    return read_rmw_slow(lin, size);
+  }
+  uint64_t read_rmw_slow(uint64_t linear, unsigned size);
 
-  // Linear/system accesses (descriptor tables, TSS): supervisor rights whatever the CPL.
-  uint64_t read_linear(uint64_t linear, unsigned size, bool supervisor);
-  void write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor);
+  // Linear accesses. `supervisor` makes it an implicit supervisor access (descriptor tables,
+  // TSS) whatever the CPL. The fast path is a TLB hit on one page of RAM.
+  uint64_t read_linear(uint64_t linear, unsigned size, bool supervisor) {
+    const unsigned acc = supervisor ? 0 : user_access();
+    if (((linear & kPageMask) + size) <= kPageSize) {
+      const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+      if (e.tag == (linear >> 12) && ((e.allow >> acc) & 1) && e.host_r) [[likely]] {
+        s_.cycles += mem_access_cost_;
+        uint64_t v = 0;
+        __builtin_memcpy(&v, e.host_r + (linear & kPageMask), size);
+        return v;
+      }
+    }
+    return read_linear_slow(linear, size, acc);
+  }
+  void write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor) {
+    const unsigned acc = kAccessWrite | (supervisor ? 0 : user_access());
+    if (((linear & kPageMask) + size) <= kPageSize) {
+      const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+      if (e.tag == (linear >> 12) && ((e.allow >> acc) & 1) && e.host_w && !e.code) [[likely]] {
+        s_.cycles += mem_access_cost_;
+        __builtin_memcpy(e.host_w + (linear & kPageMask), &v, size);
+        return;
+      }
+    }
+    write_linear_slow(linear, size, v, acc);
+  }
 
   // Effective address of the ModRM memory operand (already masked to the address size).
   uint64_t ea(const Insn& i) const;
@@ -250,15 +298,30 @@ class Cpu {
   const Insn* current_insn() const { return cur_; }
 
  private:
-  friend struct Mmu;
-  struct Tlb;
   struct DecodeCache;
+
+  // A direct-mapped TLB. Each entry caches one 4 KiB translation with the permission for
+  // every kind of access: bit `access` of `allow` is set when that access may proceed
+  // without a walk (a write only once the dirty bit is set, so the first write walks).
+  // `code` marks a physical page holding decoded instructions: writes take the slow path,
+  // which invalidates them.
+  struct TlbEntry {
+    uint64_t tag = ~0ull;  // linear page number; ~0 = empty
+    uint64_t ppage = 0;    // physical address of the page
+    uint8_t* host_r = nullptr;
+    uint8_t* host_w = nullptr;
+    uint8_t allow = 0;
+    bool global = false;
+    bool code = false;
+  };
+  static constexpr unsigned kTlbEntries = 1024;
 
   class Fetcher;
   void execute_one();
   void emit_raw(Event& e);
   void preserve_cf();
   const Insn& fetch_decode();
+  [[gnu::noinline]] const Insn& fetch_decode_slow();
   bool service_interrupts();  // true if an interrupt was delivered
   void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip);
   void deliver_exception(const Fault& f, bool trap);
@@ -272,11 +335,34 @@ class Cpu {
 
   // Paging.
   uint64_t translate(uint64_t linear, unsigned access);  // access: bit0 write, bit1 user, bit2 fetch
-  uint8_t* host_ptr(uint64_t linear, unsigned access, uint64_t& paddr);
-  uint64_t walk(uint64_t linear, unsigned access, bool set_ad, bool& ok, uint32_t& pf_ec,
-                struct TlbFill* fill);
+  uint8_t* host_ptr(uint64_t linear, unsigned access, uint64_t& paddr) {
+    const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+    if (e.tag == (linear >> 12) && ((e.allow >> access) & 1)) [[likely]] {
+      paddr = e.ppage | (linear & kPageMask);
+      return (access & kAccessWrite) ? e.host_w : e.host_r;
+    }
+    return host_ptr_slow(linear, access, paddr);
+  }
+  uint8_t* host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr);
+  uint64_t read_linear_slow(uint64_t linear, unsigned size, unsigned access);
+  void write_linear_slow(uint64_t linear, unsigned size, uint64_t v, unsigned access);
   void note_write(uint64_t paddr);
-  uint64_t check_seg(unsigned seg, uint64_t offset, unsigned size, bool write);
+  void mark_code_page(uint64_t paddr);
+  // Segment checks. The fast path accepts a usable, expand-up segment of the right type
+  // with the access inside the limit; everything else (real mode oddities, expand-down,
+  // faults) goes to the full check.
+  uint64_t check_seg(unsigned seg, uint64_t off, unsigned size, bool write) {
+    const SegmentCache& sc = s_.seg[seg];
+    const uint32_t a = sc.attr;
+    constexpr uint32_t kMask = ar::UNUSABLE | ar::CODE | ar::EXPAND_DOWN | ar::WRITABLE;
+    const bool type_ok = write ? (a & kMask) == ar::WRITABLE
+                               : ((a & (ar::UNUSABLE | ar::CODE | ar::EXPAND_DOWN)) == 0 ||
+                                  (a & (ar::UNUSABLE | ar::CODE | ar::READABLE)) == (ar::CODE | ar::READABLE));
+    if (type_ok && off + size - 1 <= sc.limit && !(s_.efer & efer::LMA)) [[likely]]
+      return (sc.base + off) & 0xFFFFFFFF;
+    return check_seg_slow(seg, off, size, write);
+  }
+  uint64_t check_seg_slow(unsigned seg, uint64_t offset, unsigned size, bool write);
 
   Bus& bus_;
   State s_;
@@ -298,7 +384,8 @@ class Cpu {
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 
-  std::unique_ptr<Tlb> tlb_;
+  std::array<TlbEntry, kTlbEntries> tlb_{};
+  uint16_t mem_access_cost_ = 0;
   std::unique_ptr<DecodeCache> dcache_;
   Insn scratch_insn_;
 };

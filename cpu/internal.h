@@ -15,32 +15,6 @@ namespace cpu {
 constexpr unsigned kMaxPhysBits = 39;
 constexpr uint64_t kPhysMask = (1ull << kMaxPhysBits) - 1;
 
-// A direct-mapped TLB. Each entry caches one 4 KiB translation with the permissions for
-// every kind of access (bit `access` of `allow` set when that access may proceed without a
-// walk; a write is allowed only once the dirty bit is set, so the first write walks).
-struct Cpu::Tlb {
-  static constexpr unsigned kEntries = 1024;
-  struct Entry {
-    uint64_t tag = ~0ull;  // linear page number, ~0 = empty
-    uint64_t ppage = 0;    // physical page address
-    uint8_t* host_r = nullptr;
-    uint8_t* host_w = nullptr;
-    uint8_t allow = 0;
-    bool global = false;
-  };
-  std::array<Entry, kEntries> e{};
-
-  Entry& slot(uint64_t linear) { return e[(linear >> 12) & (kEntries - 1)]; }
-  void flush(bool include_global) {
-    for (auto& x : e)
-      if (include_global || !x.global) x = Entry{};
-  }
-  void flush_page(uint64_t linear) {
-    Entry& x = slot(linear);
-    if (x.tag == (linear >> 12)) x = Entry{};
-  }
-};
-
 // Decoded instructions by physical address. A page's generation counter is bumped when
 // something writes to a page that holds decoded code, which makes its entries stale.
 struct Cpu::DecodeCache {

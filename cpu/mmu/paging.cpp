@@ -142,16 +142,11 @@ static WalkResult walk_tables(Cpu& c, Bus& bus, uint64_t linear, unsigned access
   return w;
 }
 
-uint8_t* Cpu::host_ptr(uint64_t linear, unsigned access, uint64_t& paddr) {
-  if (mode() != Mode::Long) linear &= 0xFFFFFFFF;
-  Tlb::Entry& e = tlb_->slot(linear);
+uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
+  // A TLB miss, or the cached rights do not cover this access: walk.
+  TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
   const uint64_t lpn = linear >> 12;
-  if (e.tag == lpn && ((e.allow >> access) & 1)) {
-    paddr = e.ppage | (linear & kPageMask);
-    return (access & kAccessWrite) ? e.host_w : e.host_r;
-  }
-  // Miss, or the cached rights do not cover this access: walk.
-  Tlb::Entry fill;
+  TlbEntry fill;
   fill.tag = lpn;
   if (!(s_.cr0 & cr0::PG)) {
     fill.ppage = linear & ~kPageMask;
@@ -179,6 +174,7 @@ uint8_t* Cpu::host_ptr(uint64_t linear, unsigned access, uint64_t& paddr) {
   }
   fill.host_r = bus_.page(fill.ppage, false);
   fill.host_w = bus_.page(fill.ppage, true);
+  fill.code = dcache_->holds_code(fill.ppage);
   e = fill;
   paddr = e.ppage | (linear & kPageMask);
   return (access & kAccessWrite) ? e.host_w : e.host_r;
@@ -203,22 +199,39 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
   return true;
 }
 
-void Cpu::flush_tlb(bool include_global) { tlb_->flush(include_global); }
+void Cpu::flush_tlb(bool include_global) {
+  for (auto& x : tlb_)
+    if (include_global || !x.global) x = TlbEntry{};
+}
 
 void Cpu::invlpg(uint64_t linear) {
   // A large page may cover many 4 KiB TLB entries: flush them all to be safe.
-  if (s_.cr4 & (cr4::PSE | cr4::PAE)) tlb_->flush(true);
-  else tlb_->flush_page(linear);
+  if (s_.cr4 & (cr4::PSE | cr4::PAE)) {
+    flush_tlb(true);
+    return;
+  }
+  linear &= 0xFFFFFFFF;
+  TlbEntry& x = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+  if (x.tag == (linear >> 12)) x = TlbEntry{};
 }
 
 void Cpu::note_write(uint64_t paddr) {
   if (dcache_->holds_code(paddr)) dcache_->invalidate_page(paddr);
 }
 
+void Cpu::mark_code_page(uint64_t paddr) {
+  if (dcache_->holds_code(paddr)) return;
+  dcache_->mark_code(paddr);
+  // Writes through any TLB entry for this page must now take the slow path.
+  const uint64_t page = paddr & ~kPageMask;
+  for (auto& x : tlb_)
+    if (x.tag != ~0ull && x.ppage == page) x.code = true;
+}
+
 // ---------------------------------------------------------------------------------------
 // Segment checks (SDM Vol.3 5.3 limit checking, 5.4 type checking)
 
-uint64_t Cpu::check_seg(unsigned seg, uint64_t off, unsigned size, bool write) {
+uint64_t Cpu::check_seg_slow(unsigned seg, uint64_t off, unsigned size, bool write) {
   const SegmentCache& sc = s_.seg[seg];
   const uint8_t vec = (seg == SS) ? SS_ : GP;
   const Mode m = mode();
@@ -245,8 +258,7 @@ uint64_t Cpu::check_seg(unsigned seg, uint64_t off, unsigned size, bool write) {
 // ---------------------------------------------------------------------------------------
 // Data access
 
-uint64_t Cpu::read_linear(uint64_t linear, unsigned size, bool supervisor) {
-  const unsigned acc = supervisor ? 0 : user_access();
+uint64_t Cpu::read_linear_slow(uint64_t linear, unsigned size, unsigned acc) {
   if (((linear & kPageMask) + size) <= kPageSize) {
     s_.cycles += model_->mem_access;
     uint64_t paddr;
@@ -260,12 +272,11 @@ uint64_t Cpu::read_linear(uint64_t linear, unsigned size, bool supervisor) {
   }
   // Crosses a page: byte by byte (both pages are checked before the value is used).
   uint64_t v = 0;
-  for (unsigned k = 0; k < size; ++k) v |= read_linear(linear + k, 1, supervisor) << (8 * k);
+  for (unsigned k = 0; k < size; ++k) v |= read_linear_slow((linear + k) & 0xFFFFFFFF, 1, acc) << (8 * k);
   return v;
 }
 
-void Cpu::write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor) {
-  const unsigned acc = kAccessWrite | (supervisor ? 0 : user_access());
+void Cpu::write_linear_slow(uint64_t linear, unsigned size, uint64_t v, unsigned acc) {
   if (((linear & kPageMask) + size) <= kPageSize) {
     s_.cycles += model_->mem_access;
     uint64_t paddr;
@@ -283,24 +294,16 @@ void Cpu::write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervis
   // #PF on the second page leaves memory unchanged and the instruction restartable.
   const unsigned first = unsigned(kPageSize - (linear & kPageMask));
   translate(linear, acc);
-  translate(linear + first, acc);
-  for (unsigned k = 0; k < size; ++k) write_linear(linear + k, 1, (v >> (8 * k)) & 0xFF, supervisor);
+  translate((linear + first) & 0xFFFFFFFF, acc);
+  for (unsigned k = 0; k < size; ++k)
+    write_linear_slow((linear + k) & 0xFFFFFFFF, 1, (v >> (8 * k)) & 0xFF, acc);
 }
 
-uint64_t Cpu::read_sized(unsigned seg, uint64_t offset, unsigned size) {
-  return read_linear(check_seg(seg, offset, size, false), size, false);
-}
-
-void Cpu::write_sized(unsigned seg, uint64_t offset, unsigned size, uint64_t v) {
-  write_linear(check_seg(seg, offset, size, true), size, v, false);
-}
-
-uint64_t Cpu::read_sized_rmw(unsigned seg, uint64_t offset, unsigned size) {
-  const uint64_t lin = check_seg(seg, offset, size, true);
+uint64_t Cpu::read_rmw_slow(uint64_t lin, unsigned size) {
   // Probe for write first so a read-only page faults as a write (SDM: RMW accesses).
   const unsigned acc = kAccessWrite | user_access();
   translate(lin, acc);
-  if (((lin & kPageMask) + size) > kPageSize) translate(lin + size - 1, acc);
+  if (((lin & kPageMask) + size) > kPageSize) translate((lin + size - 1) & 0xFFFFFFFF, acc);
   return read_linear(lin, size, false);
 }
 
