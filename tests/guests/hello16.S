@@ -6,6 +6,7 @@
 #define DEBUGCON 0xE9
 #define EXIT_PORT 0xF4
 
+	.file "hello16.S" /* names the symbol table's FILE entry: the same ELF every build */
 	.code16
 	.text
 	.globl _start

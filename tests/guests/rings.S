@@ -60,6 +60,7 @@
 
 /* ---------------------------------------------------------------------------------------
  * Multiboot 1 header (Multiboot spec 3.1.1): magic, flags, checksum summing to zero. */
+	.file "rings.S" /* names the symbol table's FILE entry: the same ELF from every build */
 	.section .multiboot, "a"
 	.balign 4
 	.long MB_HEADER_MAGIC, MB_HEADER_FLAGS, -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
