@@ -33,11 +33,12 @@ class Reader {
   unsigned pos_ = 0;
 };
 
-void decode_modrm(Reader& rd, Insn& i) {
+// `mod_ignored`: the opcode always names a register with r/m, whatever ModRM.mod says.
+void decode_modrm(Reader& rd, Insn& i, bool mod_ignored) {
   const uint8_t m = rd.u8();
   i.has_modrm = true;
   i.modrm = m;
-  i.mod = m >> 6;
+  i.mod = mod_ignored ? 3 : m >> 6;
   i.reg = (m >> 3) & 7;
   i.rm = m & 7;
   if (i.mod == 3) return;
@@ -117,7 +118,11 @@ DecodeResult decode(ByteSource& src, bool code32, Insn& i, const uint16_t* cost_
       d = &kTwoByteMap[b];
       // Three-byte maps 0F 38 / 0F 3A (SSSE3 and later) do not exist on this CPU.
     }
-    if (d->flags & kModrm) decode_modrm(rd, i);
+    // SDM Vol.2 "MOV—Move to/from Control Registers" and "MOV—Move to/from Debug
+    // Registers" (0F 20-23): "The 2 bits in the mod field are ignored"; r/m is always a
+    // general-purpose register, so no SIB or displacement follows.
+    const bool mov_cr_dr = i.op >= (kMap0F | 0x20) && i.op <= (kMap0F | 0x23);
+    if (d->flags & kModrm) decode_modrm(rd, i, mov_cr_dr);
     if (d->flags & kGroup) {
       const uint8_t grp = d->group;
       d = &kGroups[grp][i.reg];

@@ -296,9 +296,9 @@ constexpr GroupTable groups() {
   r(G8, 5, bt_E_I, LK, C::Bit);
   r(G8, 6, bt_E_I, LK, C::Bit);
   r(G8, 7, bt_E_I, LK, C::Bit);
-  r(G9, 1, grp9, LK, C::Locked);  // CMPXCHG8B
-  r(G9, 6, grp9, 0, C::System);   // VMPTRLD / VMCLEAR / VMXON
-  r(G9, 7, grp9, 0, C::System);   // VMPTRST
+  r(G9, 1, grp9, LK | MO, C::Locked);  // CMPXCHG8B (SDM Vol.2: #UD if not a memory operand)
+  r(G9, 6, grp9, 0, C::System);        // VMPTRLD / VMCLEAR / VMXON
+  r(G9, 7, grp9, 0, C::System);        // VMPTRST
   r(G11, 0, mov_E_I, 0, C::Mov);
   return t;
 }
