@@ -8,12 +8,6 @@ namespace cpu {
 #define PENDING(name) \
   void name(Cpu& c, const Insn&) { c.not_implemented("instruction handler " #name); }
 
-PENDING(mul_E)
-PENDING(imul_E)
-PENDING(div_E)
-PENDING(idiv_E)
-PENDING(imul_G_E)
-PENDING(imul_G_E_I)
 PENDING(shift_E)
 PENDING(shld_E_G)
 PENDING(shrd_E_G)
