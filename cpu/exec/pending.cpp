@@ -8,9 +8,6 @@ namespace cpu {
 #define PENDING(name) \
   void name(Cpu& c, const Insn&) { c.not_implemented("instruction handler " #name); }
 
-PENDING(shift_E)
-PENDING(shld_E_G)
-PENDING(shrd_E_G)
 PENDING(bt_E_G)
 PENDING(bt_E_I)
 PENDING(bsf_G_E)
