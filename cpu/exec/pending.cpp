@@ -8,13 +8,6 @@ namespace cpu {
 #define PENDING(name) \
   void name(Cpu& c, const Insn&) { c.not_implemented("instruction handler " #name); }
 
-PENDING(bt_E_G)
-PENDING(bt_E_I)
-PENDING(bsf_G_E)
-PENDING(bsr_G_E)
-PENDING(bswap_r)
-PENDING(setcc_E)
-PENDING(cmovcc_G_E)
 PENDING(daa)
 PENDING(das)
 PENDING(aaa)

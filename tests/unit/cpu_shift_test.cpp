@@ -199,8 +199,7 @@ TEST_F(Shift, RclByteCount5) {
   set(RAX, 0x03);
   preset_flags(flag::CF);
   run(1);
-  // 9-bit 1_0000_0011 rotated left 5 -> 0_0111_0000 | top bits 1_0000 wrap to 0b10000 >> ...
-  // Bits: value v9 = 0x103; (v9 << 5 | v9 >> 4) & 0x1FF = (0x2060 | 0x10) & 0x1FF = 0x070.
+  // CF:AL = 0x103 as a 9-bit value; (v << 5 | v >> 4) & 0x1FF = 0x070: CF = 0, AL = 0x70.
   EXPECT_EQ(eax() & 0xFF, 0x70u);
   EXPECT_FALSE(flag_set(flag::CF));
 }
