@@ -8,13 +8,6 @@ namespace cpu {
 #define PENDING(name) \
   void name(Cpu& c, const Insn&) { c.not_implemented("instruction handler " #name); }
 
-PENDING(daa)
-PENDING(das)
-PENDING(aaa)
-PENDING(aas)
-PENDING(aam)
-PENDING(aad)
-PENDING(salc)
 PENDING(cmpxchg8b_M)
 PENDING(push_r)
 PENDING(pop_r)
