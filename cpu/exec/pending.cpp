@@ -9,13 +9,6 @@ namespace cpu {
   void name(Cpu& c, const Insn&) { c.not_implemented("instruction handler " #name); }
 
 PENDING(cmpxchg8b_M)
-PENDING(movs)
-PENDING(cmps)
-PENDING(stos)
-PENDING(lods)
-PENDING(scas)
-PENDING(ins)
-PENDING(outs)
 PENDING(hlt)
 PENDING(grp6)
 PENDING(grp7)
