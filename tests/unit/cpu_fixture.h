@@ -73,7 +73,12 @@ class CpuTest : public ::testing::Test {
     bus.set_dword(kIdt + vector * 8 + 4, hi);
   }
 
-  void code(std::initializer_list<uint8_t> bytes) { bus.load(kCode, bytes); }
+  // Loads code at kCode. The bus write bypasses the CPU, so drop any decoded copy (tests
+  // that reload code at the same address would otherwise run the stale instruction).
+  void code(std::initializer_list<uint8_t> bytes) {
+    bus.load(kCode, bytes);
+    cpu.invalidate_code(kCode, bytes.size());
+  }
 
   // Runs n steps (instructions, a faulting one included, with the delivery that follows),
   // or until the CPU stops for another reason.
