@@ -403,14 +403,17 @@ void Cpu::execute_one() {
     i.fn(*this, i);
     s_.rip = next_ip_;
     s_.cycles += i.cost;
-    s_.instret++;
+    if (repeating_) repeating_ = false;
+    else s_.instret++;
     // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1.
     if (tf && !s_.halted) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
+    repeating_ = false;
     s_.rip = start_ip;
     s_.cycles += 1;
     deliver_exception(f, false);
   } catch (const NotImplemented& n) {
+    repeating_ = false;
     s_.rip = start_ip;
     pending_stop_ = StopReason::NotImplemented;
     stop_detail_ = n.what;

@@ -240,6 +240,12 @@ class Cpu {
   // Control transfer helpers.
   uint64_t next_ip() const { return next_ip_; }
   void set_next_ip(uint64_t ip) { next_ip_ = ip; }
+  // A REP string instruction with iterations left: execute it again from the same address
+  // without counting it as retired (it retires once, when its count runs out).
+  void repeat_instruction() {
+    next_ip_ = s_.rip;
+    repeating_ = true;
+  }
   void jump_near(uint64_t target, unsigned opsize);  // checks the CS limit (#GP(0))
   uint64_t ip_mask() const { return s_.seg[CS].big() ? 0xFFFFFFFFull : 0xFFFFull; }
 
@@ -381,6 +387,7 @@ class Cpu {
   std::string stop_detail_;
 
   uint64_t next_ip_ = 0;
+  bool repeating_ = false;
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 

@@ -4,6 +4,11 @@
 // (bit 0: 0 = byte, 1 = word/dword) the handler reads the size with `wsize(i)`. Names follow
 // mnemonic_operandshape (E = ModRM r/m, G = ModRM reg, I = immediate, A = accumulator,
 // O = moffs, r = register in the opcode, S = segment register, M = memory only).
+//
+// The rule every handler follows: an instruction that faults has no effect. The loop
+// restores only RIP on a fault, so a handler does every access that can fault (reads,
+// write probes via read_rm_rmw / read_for_write, pushes) before it changes a register,
+// a flag or memory that the fault would leave changed.
 #pragma once
 
 #include "cpu/cpu.h"

@@ -42,7 +42,7 @@ void repeat(Cpu& c, const Insn& i, bool conditional, F&& one) {
     const uint64_t count = c.reg(RCX, i.adsize);
     if (count == 0) return;
     if (n == batch) {
-      c.set_next_ip(c.state().rip);  // more to do: run this instruction again
+      c.repeat_instruction();  // more to do: run this instruction again
       return;
     }
     one();

@@ -260,3 +260,20 @@ TEST_F(Core, ResetStateMatchesSdm) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Core, RepStringRetiresOnceWhateverItsCount) {
+  protected32();
+  code({0xF3, 0xA4, 0x90});  // rep movsb ; nop
+  set(RSI, kData);
+  set(RDI, kData + 0x2000);
+  set(RCX, 1000);
+  const uint64_t i0 = cpu.state().instret;
+  cpu.run({i0 + 1, UINT64_MAX, UINT64_MAX});
+  EXPECT_EQ(reg(RCX), 0u);
+  EXPECT_EQ(cpu.state().rip, kCode + 2);
+  EXPECT_EQ(cpu.state().instret, i0 + 1);
+}
+
+}  // namespace
