@@ -175,7 +175,9 @@ TEST_F(Alu, LockOnRegisterDestinationIsUd) {
   set(RAX, 1);
   run(1);
   EXPECT_EQ(eax(), 1u);
-  EXPECT_EQ(cpu.state().rip, 0x3000u);
+  // The #UD handler's HLT is the one instruction that retires.
+  EXPECT_EQ(cpu.state().rip, 0x3001u);
+  EXPECT_TRUE(cpu.state().halted);
 }
 
 }  // namespace
