@@ -37,6 +37,13 @@ class SysTest : public CpuTest {
 
   static uint32_t handler(unsigned v) { return kHandlers + v * 16; }
 
+  // Like CpuTest::code, but through phys_write so code rewritten at the same address is
+  // not served stale from the decoded-instruction cache.
+  void code(std::initializer_list<uint8_t> bytes) {
+    const std::vector<uint8_t> v(bytes);
+    cpu.phys_write(kCode, v.data(), v.size());
+  }
+
   void install_tss() {
     set_gdt(kTssSel >> 3, descriptor(kTss, kTssLimit, 0x89, 0x0));  // available 32-bit TSS
     bus.set_dword(kTss + 4, kStack0);  // ESP0
