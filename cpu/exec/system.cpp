@@ -35,7 +35,9 @@ void set_zf(Cpu& c, bool v) { c.set_arith_flags(flag::ZF, v ? flag::ZF : 0); }
 
 // Linear address of the ModRM memory operand (for descriptor-table stores and loads the
 // segment checks apply through read_sized/write_sized; INVLPG only needs the address).
-uint64_t operand_linear(Cpu& c, const Insn& i) { return (c.state().seg[i.seg].base + c.ea(i)) & 0xFFFFFFFF; }
+uint64_t operand_linear(Cpu& c, const Insn& i) {
+  return (c.state().seg[i.seg].base + c.ea(i)) & 0xFFFFFFFF;
+}
 
 // Stores a selector: a 16-bit store to memory, zero-extended into a register of the
 // operand size (SDM Vol.2 SLDT/STR: upper bits cleared on P6 and later).
@@ -524,7 +526,8 @@ void rdpmc(Cpu& c, const Insn&) {
 // SYSENTER / SYSEXIT (SDM Vol.2; flat segments derived from IA32_SYSENTER_CS)
 
 namespace {
-constexpr uint32_t kFlatCode = ar::P | ar::S | ar::CODE | ar::READABLE | ar::ACCESSED | ar::DB | ar::G;
+constexpr uint32_t kFlatCode =
+    ar::P | ar::S | ar::CODE | ar::READABLE | ar::ACCESSED | ar::DB | ar::G;
 constexpr uint32_t kFlatData = ar::P | ar::S | ar::WRITABLE | ar::ACCESSED | ar::DB | ar::G;
 }  // namespace
 
@@ -545,8 +548,9 @@ void sysexit(Cpu& c, const Insn&) {
   State& s = c.state();
   const uint16_t cs = uint16_t(s.msrs.sysenter_cs);
   if (c.mode() == Mode::Real || sel_index(cs) == 0 || s.cpl != 0) c.fault(GP, 0);
-  s.seg[CS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 16) | 3), 0, 0xFFFFFFFF, kFlatCode | (3u << 5)};
-  s.seg[SS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 24) | 3), 0, 0xFFFFFFFF, kFlatData | (3u << 5)};
+  constexpr uint32_t kDpl3 = 3u << 5;
+  s.seg[CS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 16) | 3), 0, 0xFFFFFFFF, kFlatCode | kDpl3};
+  s.seg[SS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 24) | 3), 0, 0xFFFFFFFF, kFlatData | kDpl3};
   s.gpr[RSP] = c.reg32(RCX);
   c.set_next_ip(c.reg32(RDX));
   c.set_cpl(3);
@@ -557,7 +561,9 @@ void sysexit(Cpu& c, const Insn&) {
 
 namespace {
 
-constexpr uint32_t kMaxBasicLeaf = 1;
+// Basic leaves 0-7: leaf 7 is needed to advertise UMIP, which CR4 implements. Leaves 2-6
+// report nothing (no cache or thermal information, no MONITOR/MWAIT).
+constexpr uint32_t kMaxBasicLeaf = 7;
 constexpr uint32_t kMaxExtLeaf = 0x80000008;
 
 // CPUID.1:EDX — exactly what this interpreter implements (SDM Vol.2 CPUID Table 3-11):
@@ -589,7 +595,7 @@ struct Regs {
   uint32_t a = 0, b = 0, c = 0, d = 0;
 };
 
-Regs cpuid_leaf(uint32_t leaf) {
+Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf) {
   Regs r;
   // SDM Vol.2 CPUID: a leaf above the maximum basic or extended leaf returns the data of
   // the highest basic leaf (Intel behaviour; AMD returns zeros).
@@ -608,6 +614,14 @@ Regs cpuid_leaf(uint32_t leaf) {
       r.b = 0;          // brand index 0, no CLFLUSH size, 1 logical CPU, APIC ID 0
       r.c = kLeaf1Ecx;
       r.d = kLeaf1Edx;
+      break;
+    case 2:
+      r.a = 1;  // AL = 1: one CPUID(2) call; all descriptors null (no cache information)
+      break;
+    case 7:
+      // Structured extended features, subleaf 0: EAX = highest subleaf (0), ECX bit 2 =
+      // UMIP. No other feature here is implemented (no FSGSBASE, SMEP, SMAP, ...).
+      if (subleaf == 0) r.c = 1u << 2;
       break;
     case 0x80000000: r.a = kMaxExtLeaf; break;
     case 0x80000001: r.d = kExt1Edx; break;
@@ -630,7 +644,7 @@ Regs cpuid_leaf(uint32_t leaf) {
     case 0x80000008:
       r.a = (48u << 8) | kMaxPhysBits;  // linear address bits, physical address bits
       break;
-    default:  // 0x80000005 and 0x80000006 (cache descriptions): reserved, zeros
+    default:  // 3-6, 0x80000005 and 0x80000006: nothing to report, zeros
       break;
   }
   return r;
@@ -639,7 +653,7 @@ Regs cpuid_leaf(uint32_t leaf) {
 }  // namespace
 
 void cpuid(Cpu& c, const Insn&) {
-  const Regs r = cpuid_leaf(c.reg32(RAX));
+  const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX));
   c.set_reg32(RAX, r.a);
   c.set_reg32(RBX, r.b);
   c.set_reg32(RCX, r.c);

@@ -91,7 +91,8 @@ void null_inaccessible_data_segments(Cpu& c, uint8_t new_cpl) {
   for (unsigned sg : {ES, DS, FS, GS}) {
     SegmentCache& sc = s.seg[sg];
     if (sc.unusable()) continue;
-    const bool data_or_nc_code = (sc.attr & ar::S) && (!(sc.attr & ar::CODE) || !(sc.attr & ar::CONFORMING));
+    const bool data_or_nc_code =
+        (sc.attr & ar::S) && (!(sc.attr & ar::CODE) || !(sc.attr & ar::CONFORMING));
     if (data_or_nc_code && sc.dpl() < new_cpl) {
       sc.selector = 0;
       sc.base = 0;

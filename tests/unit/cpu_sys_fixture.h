@@ -4,7 +4,7 @@
 //
 // Memory layout (on top of cpu_fixture.h): exception handler for vector v at
 // kHandlers + v*16 (a HLT, so after a fault `rip == handler(v) + 1`), TSS at kTss (GDT
-// selector 0x28) with its I/O bitmap, ring-0 stack top kStack0 (TSS ESP0), ring-3 stack
+// selector 0x28) with its I/O bitmap (to 0x6068), ring-0 stack top kStack0 (TSS ESP0), ring-3 stack
 // top kStack3, page directory at kPd and page table at kPt.
 #pragma once
 
@@ -18,7 +18,7 @@ constexpr uint16_t kTssSel = 0x28;
 constexpr uint32_t kIoBitmap = 0x68;  // offset of the I/O bitmap in the TSS
 constexpr uint32_t kTssLimit = kIoBitmap + 0x2000;  // bitmap for all ports + terminator byte
 constexpr uint32_t kStack0 = 0x6800;
-constexpr uint32_t kStack3 = 0x5800;
+constexpr uint32_t kStack3 = 0x7C00;  // above kStack (ring-0 stack of protected32)
 constexpr uint32_t kPd = 0x10000;
 constexpr uint32_t kPt = 0x11000;
 
@@ -49,7 +49,8 @@ class SysTest : public CpuTest {
     bus.set_dword(kTss + 4, kStack0);  // ESP0
     bus.set_dword(kTss + 8, 0x10);     // SS0
     bus.set_dword(kTss + 0x64, uint32_t(kIoBitmap) << 16);  // I/O map base at 0x66
-    for (uint32_t k = 0; k <= 0x2000; ++k) bus.byte(kTss + kIoBitmap + k) = (k == 0x2000) ? 0xFF : 0;
+    for (uint32_t k = 0; k <= 0x2000; ++k)
+      bus.byte(kTss + kIoBitmap + k) = (k == 0x2000) ? 0xFF : 0;  // all ports allowed
     // ltr ax at a scratch address, run once, then return to the caller's state.
     auto& s = cpu.state();
     const uint64_t rip = s.rip, rax = s.gpr[cpu::RAX];
@@ -62,7 +63,8 @@ class SysTest : public CpuTest {
   }
 
   uint64_t gdt_entry(unsigned index) {
-    return uint64_t(bus.dword(kGdt + index * 8)) | (uint64_t(bus.dword(kGdt + index * 8 + 4)) << 32);
+    const uint32_t a = kGdt + index * 8;
+    return uint64_t(bus.dword(a)) | (uint64_t(bus.dword(a + 4)) << 32);
   }
 
   cpu::SegmentCache seg_from_gdt(uint16_t sel) {
@@ -75,7 +77,8 @@ class SysTest : public CpuTest {
   void enter_ring3(uint32_t eip, uint32_t esp) {
     auto& s = cpu.state();
     s.seg[cpu::CS] = seg_from_gdt(0x1B);
-    for (unsigned sg : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) s.seg[sg] = seg_from_gdt(0x23);
+    for (unsigned sg : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS})
+      s.seg[sg] = seg_from_gdt(0x23);
     s.rip = eip;
     s.gpr[cpu::RSP] = esp;
     cpu.set_cpl(3);

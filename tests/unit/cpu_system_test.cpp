@@ -517,7 +517,7 @@ TEST_F(Sys, PaeNxFetchFaultSetsInstructionBit) {
 
 TEST_F(Sys, CpuidVendorAndSignature) {
   setup_pm();
-  EXPECT_EQ(cpuid_reg(0, RAX), 1u);
+  EXPECT_EQ(cpuid_reg(0, RAX), 7u);
   char vendor[13] = {};
   const uint32_t b = reg(RBX), d = reg(RDX), c = reg(RCX);
   std::memcpy(vendor, &b, 4);
@@ -529,7 +529,9 @@ TEST_F(Sys, CpuidVendorAndSignature) {
   EXPECT_EQ(edx & 1, 0u);                // no FPU
   EXPECT_EQ(edx & (1u << 23), 0u);       // no MMX
   EXPECT_EQ(edx & (1u << 25), 0u);       // no SSE
-  for (unsigned bit : {3u, 4u, 5u, 6u, 8u, 9u, 11u, 13u, 15u, 16u}) EXPECT_TRUE(edx & (1u << bit)) << bit;
+  // PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE-36
+  for (unsigned bit : {3u, 4u, 5u, 6u, 8u, 9u, 11u, 13u, 15u, 16u, 17u})
+    EXPECT_TRUE(edx & (1u << bit)) << bit;
   EXPECT_EQ(reg(RCX), 0u);               // no VMX yet
 }
 
@@ -550,11 +552,20 @@ TEST_F(Sys, CpuidExtendedLeaves) {
   EXPECT_STREQ(brand.c_str(), "Ringside x86 simulator");
 }
 
+TEST_F(Sys, CpuidLeaf7AdvertisesUmip) {
+  setup_pm();
+  set(RCX, 0);
+  EXPECT_EQ(cpuid_reg(7, RCX), 1u << 2);
+  EXPECT_EQ(reg(RBX), 0u);
+}
+
 TEST_F(Sys, CpuidUnknownLeafReturnsHighestBasicLeaf) {
   setup_pm();
-  EXPECT_EQ(cpuid_reg(5, RAX), 0x000306C3u);
-  EXPECT_EQ(cpuid_reg(0x80000009, RAX), 0x000306C3u);
-  EXPECT_EQ(cpuid_reg(0x80000005, RAX), 0u);  // in range but reserved: zeros
+  set(RCX, 0);
+  EXPECT_EQ(cpuid_reg(0x20, RCX), 1u << 2);  // leaf 7's data
+  set(RCX, 0);
+  EXPECT_EQ(cpuid_reg(0x80000009, RCX), 1u << 2);
+  EXPECT_EQ(cpuid_reg(0x80000005, RAX), 0u);  // in range but nothing to report: zeros
 }
 
 // ---------------------------------------------------------------------------------------

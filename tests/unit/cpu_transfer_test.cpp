@@ -180,6 +180,31 @@ TEST_F(Transfer, FarJmpToConformingCodeKeepsCpl) {
   EXPECT_EQ(st().cpl, 3);
 }
 
+TEST_F(Transfer, LldtAndFarJmpThroughLdtSelector) {
+  setup_pm();
+  constexpr uint32_t kLdt = 0x2800;
+  set_gdt(8, descriptor(kLdt, 0x0F, 0x82, 0));  // LDT with two entries, selector 0x40
+  bus.set_dword(kLdt + 8, uint32_t(descriptor(0, 0xFFFFF, 0x9A, 0xC)));
+  bus.set_dword(kLdt + 12, uint32_t(descriptor(0, 0xFFFFF, 0x9A, 0xC) >> 32));
+  set(RAX, 0x40);
+  // lldt ax; jmp 0x0C:0x2000 (LDT index 1, RPL 0)
+  code({0x0F, 0x00, 0xD0, 0xEA, 0x00, 0x20, 0x00, 0x00, 0x0C, 0x00});
+  run(2);
+  EXPECT_EQ(st().ldtr.selector, 0x40);
+  EXPECT_EQ(st().ldtr.base, kLdt);
+  EXPECT_EQ(sel(CS), 0x0C);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_TRUE(bus.byte(kLdt + 8 + 5) & 1);  // accessed bit set in the LDT
+}
+
+TEST_F(Transfer, LdtSelectorBeyondLdtLimitIsGp) {
+  setup_pm();
+  code({0xEA, 0x00, 0x20, 0x00, 0x00, 0x0C, 0x00});  // no LDT loaded
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x0Cu);  // TI kept, RPL cleared
+}
+
 TEST_F(Transfer, FarCallAndRetSamePrivilege) {
   setup_pm();
   code({0x9A, 0x00, 0x20, 0x00, 0x00, 0x08, 0x00});  // call 0x08:0x2000
