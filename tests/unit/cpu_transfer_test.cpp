@@ -379,6 +379,36 @@ TEST_F(Transfer, IretFromRing0ToRing3NullsDataSegments) {
   }
 }
 
+TEST_F(Transfer, IretToOuterLevelWithBadSsIsGpSs) {
+  setup_pm();
+  const uint32_t frame = kStack - 20;
+  bus.set_dword(frame, 0x2000);
+  bus.set_dword(frame + 4, 0x1B);
+  bus.set_dword(frame + 8, flag::FIXED1);
+  bus.set_dword(frame + 12, kStack3);
+  bus.set_dword(frame + 16, 0x10);  // RPL 0 and DPL 0 ≠ return CS RPL 3
+  set(RSP, frame);
+  code({0xCF});
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x10u);
+  EXPECT_EQ(st().cpl, 0);
+  EXPECT_EQ(stack_dword(1), kCode);  // the IRET faulted, nothing committed
+}
+
+TEST_F(Transfer, Iret16SamePrivilegeKeepsUpperEflags) {
+  setup_pm();
+  cpu.state().eflags |= flag::AC;
+  bus.set_dword(kStack, 0x2000 | (0x08u << 16));  // IP, CS
+  bus.set_dword(kStack + 4, flag::FIXED1 | flag::CF);  // FLAGS
+  code({0x66, 0xCF});  // o16 iret
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(esp(), kStack + 6);
+  EXPECT_TRUE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::AC));  // bits 31:16 untouched by a 16-bit IRET
+}
+
 TEST_F(Transfer, IretAtRing3CannotChangeIoplOrIf) {
   setup_pm();
   enter_ring3(kCode, kStack3 - 12);
