@@ -32,7 +32,7 @@ inline unsigned wsize(const Insn& i) { return (i.op & 1) ? i.opsize : 1; }
   /* exec/data.cpp: data movement */                                                        \
   X(mov_E_G) X(mov_G_E) X(mov_E_I) X(mov_r8_I) X(mov_r_I) X(mov_A_O) X(mov_O_A)             \
   X(mov_E_S) X(mov_S_E) X(lea_G_M) X(xchg_E_G) X(xchg_A_r) X(movzx_G_E) X(movsx_G_E)        \
-  X(xadd_E_G) X(cmpxchg_E_G) X(cmpxchg8b_M) X(cbw) X(cwd) X(xlat) X(lxs_G_M) X(nop)         \
+  X(xadd_E_G) X(cmpxchg_E_G) X(cbw) X(cwd) X(xlat) X(lxs_G_M) X(nop)         \
   X(nop_E) X(pause)                                                                         \
   /* exec/stack.cpp */                                                                      \
   X(push_r) X(pop_r) X(push_I) X(push_E) X(pop_E) X(push_S) X(pop_S) X(pusha) X(popa)        \

@@ -175,7 +175,9 @@ TEST_F(Alu, LockOnRegisterDestinationIsUd) {
   set(RAX, 1);
   run(1);
   EXPECT_EQ(eax(), 1u);
+  // One step: the faulting instruction and the #UD delivery; the handler has not run.
   EXPECT_EQ(cpu.state().rip, 0x3000u);
+  EXPECT_EQ(cpu.state().instret, 0u);
 }
 
 }  // namespace
