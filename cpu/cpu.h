@@ -257,6 +257,13 @@ class Cpu {
   bool read_descriptor(uint16_t selector, uint64_t& desc);
   void write_descriptor_accessed(uint16_t selector, uint64_t desc);
   static SegmentCache cache_from_descriptor(uint16_t selector, uint64_t desc);
+  // The stack for a more privileged level, read from the TSS and checked.
+  struct InnerStack {
+    SegmentCache ss;
+    uint64_t sp;
+    uint64_t desc;  // the SS descriptor, for its accessed bit
+  };
+  InnerStack inner_stack(uint8_t dpl, uint32_t ext);
   // Far transfers (exec/control.cpp and interrupts.cpp).
   void far_jump(uint16_t selector, uint64_t offset, unsigned opsize);
   void far_call(uint16_t selector, uint64_t offset, unsigned opsize);

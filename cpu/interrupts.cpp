@@ -200,30 +200,9 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   if (!conforming && dpl < s_.cpl) {
     // Inter-privilege: the new stack comes from the TSS (SDM Vol.3 7.2.1, Figure 7-2).
     new_cpl = dpl;
-    const bool tss32 = (s_.tr.attr & 0x8) != 0;
-    uint16_t ss_sel;
-    uint32_t esp;
-    const uint32_t off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
-    const uint32_t need = tss32 ? off + 5 : off + 3;
-    if (need > s_.tr.limit) fault(TS, (s_.tr.selector & 0xFFFC) | ext);
-    if (tss32) {
-      esp = uint32_t(read_linear(s_.tr.base + off, 4, true));
-      ss_sel = uint16_t(read_linear(s_.tr.base + off + 4, 2, true));
-    } else {
-      esp = uint32_t(read_linear(s_.tr.base + off, 2, true));
-      ss_sel = uint16_t(read_linear(s_.tr.base + off + 2, 2, true));
-    }
-    // SDM Vol.3 6.12.1: checks on the new stack segment.
-    if ((ss_sel & 0xFFFC) == 0) fault(TS, ext);
-    uint64_t sdesc;
-    if (!read_descriptor(ss_sel, sdesc)) fault(TS, (ss_sel & 0xFFFC) | ext);
-    SegmentCache ss = cache_from_descriptor(ss_sel, sdesc);
-    if ((ss_sel & 3) != dpl || ss.dpl() != dpl || !(ss.attr & ar::S) || (ss.attr & ar::CODE) ||
-        !(ss.attr & ar::WRITABLE))
-      fault(TS, (ss_sel & 0xFFFC) | ext);
-    if (!(ss.attr & ar::P)) fault(SS_, (ss_sel & 0xFFFC) | ext);
-    new_ss = ss;
-    new_sp = ss.big() ? esp : (esp & 0xFFFF);
+    const InnerStack st = inner_stack(dpl, ext);
+    new_ss = st.ss;
+    new_sp = st.sp;
     frame[nframe++] = s_.seg[SS].selector;
     frame[nframe++] = uint32_t(s_.gpr[RSP]);
   }

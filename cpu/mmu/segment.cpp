@@ -115,4 +115,34 @@ void Cpu::load_seg(unsigned seg, uint16_t selector) {
   s_.seg[seg] = c;
 }
 
+// SDM Vol.3 6.12.1 and 5.8.5: the stack for privilege level `dpl` comes from the current
+// TSS (SSn:ESPn), with the checks both interrupt delivery and call gates make. `ext` is the
+// EXT bit of the error codes (1 for hardware events, 0 for instructions).
+Cpu::InnerStack Cpu::inner_stack(uint8_t dpl, uint32_t ext) {
+  const bool tss32 = (s_.tr.attr & 0x8) != 0;
+  const uint32_t off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+  const uint32_t need = tss32 ? off + 5 : off + 3;
+  if (need > s_.tr.limit) fault(TS, (s_.tr.selector & 0xFFFC) | ext);
+  uint16_t ss_sel;
+  uint32_t esp;
+  if (tss32) {
+    esp = uint32_t(read_linear(s_.tr.base + off, 4, true));
+    ss_sel = uint16_t(read_linear(s_.tr.base + off + 4, 2, true));
+  } else {
+    esp = uint32_t(read_linear(s_.tr.base + off, 2, true));
+    ss_sel = uint16_t(read_linear(s_.tr.base + off + 2, 2, true));
+  }
+  // Null → #TS(EXT); outside the table, RPL or DPL ≠ the new CPL, or not a writable data
+  // segment → #TS(selector); not present → #SS(selector).
+  if ((ss_sel & 0xFFFC) == 0) fault(TS, ext);
+  uint64_t sdesc;
+  if (!read_descriptor(ss_sel, sdesc)) fault(TS, (ss_sel & 0xFFFC) | ext);
+  SegmentCache ss = cache_from_descriptor(ss_sel, sdesc);
+  if ((ss_sel & 3) != dpl || ss.dpl() != dpl || !(ss.attr & ar::S) || (ss.attr & ar::CODE) ||
+      !(ss.attr & ar::WRITABLE))
+    fault(TS, (ss_sel & 0xFFFC) | ext);
+  if (!(ss.attr & ar::P)) fault(SS_, (ss_sel & 0xFFFC) | ext);
+  return InnerStack{ss, ss.big() ? esp : (esp & 0xFFFF), sdesc};
+}
+
 }  // namespace cpu

@@ -290,31 +290,11 @@ void Cpu::far_call(uint16_t selector, uint64_t offset, unsigned opsize) {
     // 5.8.5, Figure 5-13), and the gate's parameter count of words/dwords is copied from
     // the caller's stack.
     const uint8_t new_cpl = uint8_t(cs.dpl());
-    const bool tss32 = (s_.tr.attr & 0x8) != 0;
-    const uint32_t off = tss32 ? 4 + new_cpl * 8 : 2 + new_cpl * 4;
-    const uint32_t need = tss32 ? off + 5 : off + 3;
-    if (need > s_.tr.limit) fault(TS, sel_index(s_.tr.selector));
-    uint16_t ss_sel;
-    uint32_t esp;
-    if (tss32) {
-      esp = uint32_t(read_linear(s_.tr.base + off, 4, true));
-      ss_sel = uint16_t(read_linear(s_.tr.base + off + 4, 2, true));
-    } else {
-      esp = uint32_t(read_linear(s_.tr.base + off, 2, true));
-      ss_sel = uint16_t(read_linear(s_.tr.base + off + 2, 2, true));
-    }
-    // Checks on the new stack: null → #TS(0); otherwise #TS(SS selector) for a selector
-    // outside the table, RPL or DPL ≠ new CPL, or not a writable data segment;
-    // #SS(SS selector) when not present.
-    if (sel_index(ss_sel) == 0) fault(TS, 0);
-    uint64_t sdesc;
-    if (!read_descriptor(ss_sel, sdesc)) fault(TS, sel_index(ss_sel));
-    SegmentCache ss = cache_from_descriptor(ss_sel, sdesc);
-    if (rpl_of(ss_sel) != new_cpl || ss.dpl() != new_cpl || !(ss.attr & ar::S) ||
-        (ss.attr & ar::CODE) || !(ss.attr & ar::WRITABLE))
-      fault(TS, sel_index(ss_sel));
-    if (!(ss.attr & ar::P)) fault(SS_, sel_index(ss_sel));
-    const uint64_t new_sp = ss.big() ? esp : (esp & 0xFFFF);
+    const InnerStack st = inner_stack(new_cpl, 0);
+    SegmentCache ss = st.ss;
+    const uint16_t ss_sel = ss.selector;
+    const uint64_t sdesc = st.desc;
+    const uint64_t new_sp = st.sp;
     // "IF stack does not have room for parameters plus 16 bytes THEN #SS(SS selector)".
     const uint64_t total = uint64_t(g.params + 4) * psize;
     const uint64_t smask = ss.big() ? 0xFFFFFFFFull : 0xFFFFull;
