@@ -1,0 +1,236 @@
+// debugger/run_command.cpp — see run_command.h.
+#include "debugger/run_command.h"
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "debugger/trace_jsonl.h"
+#include "platform/hash.h"
+#include "platform/loaders/bios.h"
+#include "platform/loaders/boot.h"
+#include "platform/loaders/detect.h"
+#include "platform/loaders/elf.h"
+#include "platform/loaders/flat.h"
+#include "platform/loaders/multiboot.h"
+
+namespace debugger {
+
+namespace {
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string stop_line(const platform::RunOutcome& o) {
+  std::string s = platform::stop_kind_name(o.kind);
+  if (!o.detail.empty()) s += ": " + o.detail;
+  return s;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+int exit_status_for(const platform::RunOutcome& outcome, std::optional<uint32_t> exit_port_status) {
+  using platform::StopKind;
+  switch (outcome.kind) {
+    case StopKind::ExitPort: return int(exit_port_status.value_or(1) & 0xFF);
+    case StopKind::HaltedForever:
+    case StopKind::HaltedIdle:
+    case StopKind::StopRequested: return kExitHalted;
+    case StopKind::Shutdown: return kExitTripleFault;
+    case StopKind::NotImplemented: return kExitNotImplemented;
+    case StopKind::InstructionLimit:
+    case StopKind::StepLimit:
+    case StopKind::CycleLimit: return kExitLimit;
+  }
+  return kExitHalted;
+}
+
+std::string format_summary(const RunSummary& s) {
+  std::string out;
+  out += "ringside: stopped: " + stop_line(s.outcome) + "\n";
+  out += "ringside: " + std::to_string(s.instructions) + " instructions, " +
+         std::to_string(s.cycles) + " cycles, " + fmt("%.3f", s.host_seconds) + " s host, " +
+         (s.host_seconds > 0 ? fmt("%.2f", double(s.instructions) / s.host_seconds / 1e6) : std::string("-")) +
+         " MIPS\n";
+  out += "ringside: events: " + s.events + "\n";
+  out += "ringside: last POST code: " +
+         (s.last_post ? platform::hex(*s.last_post) : std::string("none")) + " (port " +
+         platform::hex(s.post_port) + ")\n";
+  out += "ringside: exit status " + std::to_string(s.exit_status) + "\n";
+  return out;
+}
+
+int run_command(const RunOptions& opts, const RunIo& io) {
+  std::ostream& err = *io.err;
+
+  platform::MachineConfig cfg;
+  cfg.ram_bytes = opts.mem;
+  cfg.post_port = opts.post_port;
+  cfg.cpu_mhz = opts.cpu_mhz;
+  cfg.output = io.guest_output;
+  std::unique_ptr<platform::Machine> machine;
+  try {
+    machine = std::make_unique<platform::Machine>(cfg);
+  } catch (const std::invalid_argument& e) {
+    err << "ringside run: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  platform::Machine& m = *machine;
+
+  // Load.
+  platform::LoadReport report;
+  platform::Image image;
+  try {
+    if (opts.boot) {
+      image = platform::read_image(*opts.boot, platform::kBootImageMaxBytes);
+      report = platform::load_boot_image(m, image);
+    } else if (opts.bios) {
+      image = platform::read_image(*opts.bios, platform::MachineConfig::kMaxRom + 1);
+      report = platform::load_bios(m, image);
+    } else if (opts.flat) {
+      image = platform::read_image(opts.image);
+      report = platform::load_flat(m, image, *opts.flat,
+                                   opts.real ? platform::FlatMode::Real : platform::FlatMode::Protected);
+    } else {
+      image = platform::read_image(opts.image, platform::MachineConfig::kMaxRam + 1);
+      switch (platform::detect_image(image)) {
+        case platform::ImageKind::Multiboot: {
+          platform::MultibootOptions mb;
+          mb.cmdline = opts.cmdline.value_or("");
+          for (const std::string& spec : opts.modules) {
+            const ModuleSpec ms = parse_module_spec(spec);
+            mb.modules.push_back({platform::read_image(ms.file, platform::MachineConfig::kMaxRam + 1), ms.string});
+          }
+          report = platform::load_multiboot(m, image, mb);
+          break;
+        }
+        case platform::ImageKind::Elf:
+          if (opts.cmdline || !opts.modules.empty()) {
+            err << "ringside run: " << opts.image
+                << ": --cmdline and --module apply to Multiboot kernels, and this is a plain ELF "
+                   "executable (no Multiboot header)\n";
+            return kExitUsage;
+          }
+          report = platform::load_elf(m, image);
+          break;
+        case platform::ImageKind::Unknown:
+          throw platform::LoadError(opts.image,
+                                    "not a Multiboot kernel (no header in the first 8 KiB) and not "
+                                    "ELF; name its kind with --boot, --bios or --flat ADDR");
+      }
+    }
+  } catch (const platform::LoadError& e) {
+    err << "ringside run: " << e.what() << "\n";
+    return kExitLoadError;
+  }
+  err << "ringside: loaded " << report.describe();
+
+  // Observers.
+  EventCounter counter;
+  m.add_observer(&counter);
+  std::ofstream trace_file;
+  std::unique_ptr<TraceJsonl> trace;
+  if (opts.trace) {
+    trace_file.open(*opts.trace, std::ios::binary | std::ios::trunc);
+    if (!trace_file) {
+      err << "ringside run: " << *opts.trace << ": cannot open the trace file for writing\n";
+      return kExitLoadError;
+    }
+    TraceHeader h = TraceHeader::from(cfg);
+    h.image = base_name(image.name);
+    h.loader = report.format;
+    h.image_fnv1a = platform::fnv1a(image.bytes.data(), image.bytes.size());
+    h.image_size = image.bytes.size();
+    trace = std::make_unique<TraceJsonl>(trace_file, h);
+    m.add_observer(trace.get());
+  }
+
+  // Run.
+  const uint64_t start_instret = m.cpu().state().instret;
+  const uint64_t limit = opts.max_instructions ? start_instret + *opts.max_instructions : UINT64_MAX;
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  platform::RunOutcome outcome;
+  if (!opts.progress) {
+    outcome = m.run({.max_instructions = limit});
+  } else {
+    // Run in slices so a line can be printed about once a second; slicing at instruction
+    // boundaries does not change what the guest sees.
+    constexpr uint64_t kSlice = 4'000'000;
+    auto last = t0;
+    uint64_t last_instret = start_instret;
+    for (;;) {
+      const uint64_t now_instret = m.cpu().state().instret;
+      const uint64_t slice_end = limit - now_instret > kSlice ? now_instret + kSlice : limit;
+      outcome = m.run({.max_instructions = slice_end});
+      if (outcome.kind != platform::StopKind::InstructionLimit || slice_end == limit) break;
+      const auto t = Clock::now();
+      const double dt = std::chrono::duration<double>(t - last).count();
+      if (dt >= 1.0) {
+        const cpu::State& s = m.cpu().state();
+        char line[160];
+        std::snprintf(line, sizeof line, "ringside: %" PRIu64 " instructions, %" PRIu64 " cycles, %.2f MIPS\n",
+                      s.instret - start_instret, s.cycles, double(s.instret - last_instret) / dt / 1e6);
+        err << line << std::flush;
+        last = t;
+        last_instret = s.instret;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  if (io.flush_guest_output) io.flush_guest_output();
+  m.remove_observer(&counter);
+  if (trace) {
+    m.remove_observer(trace.get());
+    trace_file.flush();
+    if (!trace_file) {
+      err << "ringside run: " << *opts.trace << ": error while writing the trace\n";
+    }
+  }
+
+  RunSummary sum;
+  sum.outcome = outcome;
+  sum.instructions = m.cpu().state().instret - start_instret;
+  sum.cycles = m.cpu().state().cycles;
+  sum.host_seconds = seconds;
+  sum.events = counter.summary();
+  sum.last_post = m.post().last();
+  sum.post_port = m.post().port();
+  sum.exit_status = exit_status_for(outcome, m.exit_status());
+  err << format_summary(sum);
+  if (opts.dump_state) {
+    char h[64];
+    std::snprintf(h, sizeof h, "state hash: 0x%016" PRIx64 "\n", m.state_hash());
+    err << m.dump() << h;
+  }
+  err.flush();
+  return sum.exit_status;
+}
+
+int run_main(const std::vector<std::string>& args, const RunIo& io, std::ostream& help_out) {
+  RunOptions opts;
+  try {
+    opts = parse_run_options(args);
+  } catch (const UsageError& e) {
+    *io.err << "ringside run: " << e.what() << "\nTry 'ringside run --help'.\n";
+    return kExitUsage;
+  }
+  if (opts.help) {
+    help_out << run_help();
+    return 0;
+  }
+  return run_command(opts, io);
+}
+
+}  // namespace debugger

@@ -1,0 +1,71 @@
+// debugger/run_options.h — the options of `ringside run`, parsed with
+// Boost.Program_options, and the help texts.
+//
+//   auto opts = debugger::parse_run_options({"kernel.elf", "--mem", "64M"});
+//
+// Parsing checks everything that can be checked without opening files: unknown options,
+// malformed numbers and sizes, conflicting image kinds (--boot / --bios / --flat / IMAGE),
+// and options that only apply to one kind (--real, --cmdline, --module). Errors throw
+// UsageError; the CLI prints it and exits with kExitUsage.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace debugger {
+
+// Exit statuses of `ringside run`. The guest's own statuses through the exit port are
+// (v << 1) | 1, always odd; Ringside's are even, so the two never collide.
+constexpr int kExitHalted = 0;            // the guest halted (HLT it cannot leave)
+constexpr int kExitUsage = 2;             // bad command line
+constexpr int kExitTripleFault = 4;       // shutdown (triple fault)
+constexpr int kExitNotImplemented = 6;    // the CPU met something not implemented yet
+constexpr int kExitLoadError = 8;         // a file could not be read, loaded or written
+constexpr int kExitLimit = 10;            // --max-instructions reached
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  bool help = false;
+  std::string image;                    // the positional IMAGE ("" if none)
+  std::optional<std::string> boot;     // --boot IMAGE
+  std::optional<std::string> bios;     // --bios FILE
+  std::optional<uint64_t> flat;        // --flat ADDR (alias --load ADDR)
+  bool real = false;                   // --real (with --flat)
+  uint64_t mem = 32ull << 20;          // --mem
+  std::optional<uint64_t> max_instructions;
+  std::optional<std::string> trace;    // --trace FILE.jsonl
+  bool progress = false;
+  std::optional<std::string> cmdline;  // --cmdline (Multiboot)
+  std::vector<std::string> modules;    // --module FILE[=STRING] (Multiboot), in order
+  uint16_t post_port = 0x80;
+  uint32_t cpu_mhz = 1000;
+  bool dump_state = false;
+};
+
+// `args` are the words after "run". Throws UsageError.
+RunOptions parse_run_options(const std::vector<std::string>& args);
+
+// "32M", "1G", "640K", "65536", "0x100000"; K/M/G are powers of 1024 (an optional "iB" or
+// "B" may follow). Throws UsageError naming `option`.
+uint64_t parse_size(const std::string& text, const std::string& option);
+// Decimal or 0x-prefixed hexadecimal. Throws UsageError naming `option`.
+uint64_t parse_number(const std::string& text, const std::string& option);
+
+// Splits "FILE=STRING" at the first '='.
+struct ModuleSpec {
+  std::string file;
+  std::optional<std::string> string;
+};
+ModuleSpec parse_module_spec(const std::string& spec);
+
+std::string ringside_help();  // `ringside --help`
+std::string run_help();       // `ringside run --help`
+
+}  // namespace debugger

@@ -1,0 +1,304 @@
+// platform/machine.cpp — see machine.h.
+#include "platform/machine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "platform/hash.h"
+#include "platform/text.h"
+
+namespace platform {
+
+const char* stop_kind_name(StopKind k) {
+  switch (k) {
+    case StopKind::InstructionLimit: return "instruction limit";
+    case StopKind::StepLimit: return "step limit";
+    case StopKind::CycleLimit: return "cycle limit";
+    case StopKind::ExitPort: return "exit port";
+    case StopKind::HaltedForever: return "halted with interrupts off";
+    case StopKind::HaltedIdle: return "halted, nothing can wake it";
+    case StopKind::Shutdown: return "triple fault";
+    case StopKind::NotImplemented: return "not implemented";
+    case StopKind::StopRequested: return "stop requested";
+  }
+  return "?";
+}
+
+namespace {
+
+// Fixed device ports; the POST port must not clash with them.
+struct FixedRange {
+  uint16_t first, count;
+  const char* what;
+};
+constexpr FixedRange kFixedPorts[] = {
+    {DebugConsole::kDefaultPort, 1, "the debug console (0xE9)"},
+    {DebugExit::kDefaultPort, DebugExit::kPorts, "isa-debug-exit (0xF4-0xF7)"},
+    {Uart16550::kCom1, Uart16550::kPorts, "the COM1 UART (0x3F8-0x3FF)"},
+};
+
+}  // namespace
+
+Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
+  if (cfg_.ram_bytes < MachineConfig::kMinRam || cfg_.ram_bytes > MachineConfig::kMaxRam) {
+    throw std::invalid_argument("RAM size " + std::to_string(cfg_.ram_bytes) +
+                                " bytes is outside 1 MiB .. 3 GiB");
+  }
+  if (cfg_.ram_bytes % cpu::kPageSize != 0) {
+    throw std::invalid_argument("RAM size " + std::to_string(cfg_.ram_bytes) +
+                                " bytes is not a multiple of 4 KiB");
+  }
+  for (const FixedRange& r : kFixedPorts) {
+    if (cfg_.post_port >= r.first && cfg_.post_port < r.first + r.count) {
+      throw std::invalid_argument("POST port " + hex(cfg_.post_port) + " clashes with " + r.what);
+    }
+  }
+  ram_.assign(cfg_.ram_bytes, 0);
+
+  ByteSink out = [this](uint8_t b) { output_byte(b); };
+  console_ = std::make_unique<DebugConsole>(out);
+  exit_ = std::make_unique<DebugExit>([this](uint32_t) {
+    exit_pending_ = true;
+    if (cpu_) cpu_->request_stop();
+  });
+  uart_ = std::make_unique<Uart16550>(Uart16550::kCom1, out);
+  post_ = std::make_unique<PostPort>(cfg_.post_port, [this](uint16_t port, unsigned size, uint32_t v) {
+    cpu::Event e;
+    e.kind = cpu::EventKind::PostCode;
+    e.port = port;
+    e.size = uint8_t(size);
+    e.value = v;
+    e.write = true;
+    e.claimed = true;
+    emit(e);
+  });
+  ports_.map(DebugConsole::kDefaultPort, 1, console_.get());
+  ports_.map(DebugExit::kDefaultPort, DebugExit::kPorts, exit_.get());
+  ports_.map(Uart16550::kCom1, Uart16550::kPorts, uart_.get());
+  ports_.map(cfg_.post_port, 1, post_.get());
+
+  cpu_ = std::make_unique<cpu::Cpu>(*this);
+}
+
+Machine::~Machine() = default;
+
+void Machine::output_byte(uint8_t b) {
+  if (cfg_.output) {
+    cfg_.output(b);
+  } else {
+    std::fputc(b, stdout);
+  }
+}
+
+// ---- Memory ----------------------------------------------------------------------------
+
+bool Machine::load_ram(uint64_t paddr, std::span<const uint8_t> data) {
+  if (!in_ram(paddr, data.size())) return false;
+  if (data.empty()) return true;
+  std::memcpy(ram_.data() + paddr, data.data(), data.size());
+  cpu_->invalidate_code(paddr, data.size());
+  return true;
+}
+
+bool Machine::zero_ram(uint64_t paddr, uint64_t len) {
+  if (!in_ram(paddr, len)) return false;
+  if (len == 0) return true;
+  std::memset(ram_.data() + paddr, 0, len);
+  cpu_->invalidate_code(paddr, len);
+  return true;
+}
+
+bool Machine::read_ram(uint64_t paddr, std::span<uint8_t> out) const {
+  if (!in_ram(paddr, out.size())) return false;
+  if (!out.empty()) std::memcpy(out.data(), ram_.data() + paddr, out.size());
+  return true;
+}
+
+void Machine::load_rom(std::span<const uint8_t> image) {
+  if (image.empty()) throw std::invalid_argument("the firmware image is empty");
+  if (image.size() > MachineConfig::kMaxRom) {
+    throw std::invalid_argument("the firmware image is " + std::to_string(image.size()) +
+                                " bytes; at most 256 KiB (262144 bytes) fit below 1 MiB");
+  }
+  const uint64_t padded = (image.size() + cpu::kPageMask) & ~cpu::kPageMask;
+  rom_.assign(padded, 0xFF);
+  std::memcpy(rom_.data() + (padded - image.size()), image.data(), image.size());
+  cpu_->invalidate_code(MiB - padded, padded);
+  cpu_->invalidate_code(4 * GiB - padded, padded);
+}
+
+int64_t Machine::rom_offset(uint64_t paddr) const {
+  const uint64_t n = rom_.size();
+  if (n == 0) return -1;
+  if (paddr >= MiB - n && paddr < MiB) return int64_t(paddr - (MiB - n));
+  if (paddr >= 4 * GiB - n && paddr < 4 * GiB) return int64_t(paddr - (4 * GiB - n));
+  return -1;
+}
+
+// ---- cpu::Bus --------------------------------------------------------------------------
+
+uint8_t* Machine::page(uint64_t paddr, bool write) {
+  const int64_t ro = rom_offset(paddr);
+  if (ro >= 0) return write ? nullptr : rom_.data() + (uint64_t(ro) & ~cpu::kPageMask);
+  if (paddr < ram_.size()) return ram_.data() + (paddr & ~cpu::kPageMask);
+  return nullptr;
+}
+
+uint64_t Machine::mmio_read(uint64_t paddr, unsigned size) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    const uint64_t a = paddr + i;
+    uint8_t b = 0xFF;  // unmapped: the bus floats high
+    const int64_t ro = rom_offset(a);
+    if (ro >= 0) {
+      b = rom_[size_t(ro)];
+    } else if (a < ram_.size()) {
+      b = ram_[a];
+    }
+    v |= uint64_t(b) << (8 * i);
+  }
+  return v;
+}
+
+void Machine::mmio_write(uint64_t paddr, unsigned size, uint64_t value) {
+  // ROM and unmapped space drop writes. RAM never comes here (page() hands it out), but
+  // stay correct if the CPU chooses the slow path anyway.
+  for (unsigned i = 0; i < size; ++i) {
+    const uint64_t a = paddr + i;
+    if (rom_offset(a) < 0 && a < ram_.size()) ram_[a] = uint8_t(value >> (8 * i));
+  }
+}
+
+bool Machine::io_read(uint16_t port, unsigned size, uint32_t& value) {
+  return ports_.read(port, size, value);
+}
+
+bool Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
+  return ports_.write(port, size, value);
+}
+
+// ---- Observers -------------------------------------------------------------------------
+
+void Machine::add_observer(cpu::Observer* o) {
+  fanout_.add(o);
+  if (!fanout_.empty()) cpu_->set_observer(&fanout_);
+}
+
+void Machine::remove_observer(cpu::Observer* o) {
+  fanout_.remove(o);
+  if (fanout_.empty()) cpu_->set_observer(nullptr);
+}
+
+void Machine::emit(cpu::Event e) {
+  if (fanout_.empty()) return;
+  const cpu::State& s = cpu_->state();
+  e.cycle = s.cycles;
+  e.instret = s.instret;
+  e.before = e.after = cpu_->mode_info();
+  e.cs = s.seg[cpu::CS].selector;
+  e.ip = s.rip;
+  fanout_.on_event(e);
+}
+
+// ---- Running ---------------------------------------------------------------------------
+
+void Machine::request_stop() { cpu_->request_stop(); }
+
+RunOutcome Machine::run(const cpu::RunLimits& limits) {
+  // With a step limit (debugger stepping) the CPU runs one step at a time so that steps
+  // can be counted across scheduler slices; otherwise it runs up to each deadline.
+  const bool stepping = limits.max_steps != UINT64_MAX;
+  uint64_t steps = 0;
+  for (;;) {
+    cpu::State& s = cpu_->state();
+    if (s.instret >= limits.max_instructions) return {StopKind::InstructionLimit, ""};
+    if (steps >= limits.max_steps) return {StopKind::StepLimit, ""};
+    if (s.cycles >= limits.cycle_limit) return {StopKind::CycleLimit, ""};
+    sched_.run_due(s.cycles);
+    if (exit_pending_) return take_exit_outcome();
+
+    cpu::RunLimits slice;
+    slice.max_instructions = limits.max_instructions;
+    slice.max_steps = stepping ? 1 : UINT64_MAX;
+    slice.cycle_limit = std::min(sched_.next_deadline(), limits.cycle_limit);
+    const cpu::StopReason r = cpu_->run(slice);
+    switch (r) {
+      case cpu::StopReason::StepLimit:
+        ++steps;
+        continue;
+      case cpu::StopReason::None:
+      case cpu::StopReason::CycleLimit:
+        continue;  // the loop head services the due events and checks the limits
+      case cpu::StopReason::InstructionLimit:
+        return {StopKind::InstructionLimit, ""};
+      case cpu::StopReason::Halted: {
+        // HLT with IF=1: nothing happens until a device event; skip the idle cycles.
+        const uint64_t next = sched_.next_deadline();
+        if (next == Scheduler::kNever) {
+          return {StopKind::HaltedIdle,
+                  "HLT with interrupts enabled, but no device event is pending that could "
+                  "raise an interrupt"};
+        }
+        const uint64_t target = std::min(next, limits.cycle_limit);
+        if (target > s.cycles) s.cycles = target;
+        continue;
+      }
+      case cpu::StopReason::HaltedForever:
+        return {StopKind::HaltedForever, "HLT with interrupts disabled"};
+      case cpu::StopReason::Shutdown:
+        return {StopKind::Shutdown, cpu_->stop_detail()};
+      case cpu::StopReason::NotImplemented:
+        return {StopKind::NotImplemented, cpu_->stop_detail()};
+      case cpu::StopReason::StopRequested:
+        if (exit_pending_) return take_exit_outcome();
+        return {StopKind::StopRequested, ""};
+    }
+  }
+}
+
+RunOutcome Machine::take_exit_outcome() {
+  exit_pending_ = false;
+  const uint32_t v = exit_->value().value_or(0);
+  return {StopKind::ExitPort, "the guest wrote " + hex(v) + " to the isa-debug-exit port (status " +
+                                  std::to_string(*exit_->status()) + ")"};
+}
+
+void Machine::reset() {
+  for (PortDevice* d : ports_.devices()) d->reset();
+  exit_pending_ = false;
+  cpu_->reset();
+}
+
+// ---- Dump and hash ---------------------------------------------------------------------
+
+std::string Machine::dump() const {
+  std::string out = cpu_->dump();
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  for (const PortDevice* d : ports_.devices()) {
+    const std::string text = d->dump();
+    if (text.empty()) continue;
+    out += "[";
+    out += d->name();
+    out += "]\n";
+    out += text;
+  }
+  return out;
+}
+
+uint64_t Machine::state_hash() const {
+  Fnv1a h;
+  h.add_u64(cpu_->state_hash());
+  h.add_u64(ram_.size());
+  h.add(ram_.data(), ram_.size());
+  h.add_u64(rom_.size());
+  h.add(rom_.data(), rom_.size());
+  for (const PortDevice* d : ports_.devices()) {
+    h.add_string(d->name());
+    h.add_string(d->dump());
+  }
+  return h.value();
+}
+
+}  // namespace platform

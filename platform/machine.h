@@ -1,0 +1,174 @@
+// platform/machine.h — the minimal PC: CPU + RAM + firmware ROM + port bus + devices.
+//
+//   platform::Machine m({.ram_bytes = 64 << 20});
+//   platform::load_elf(m, platform::read_image("kernel.elf"));   // loaders/
+//   platform::RunOutcome r = m.run({.max_instructions = 1'000'000});
+//
+// Physical memory map (ARCHITECTURE.md "platform/"):
+//   [0, ram_bytes)                 RAM, one contiguous host buffer (page() hands out
+//                                  direct pointers). 0xA0000-0xBFFFF (VGA) is plain RAM
+//                                  for now.
+//   [1 MiB - rom, 1 MiB)           the --bios ROM when loaded (read only; writes dropped),
+//   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
+//                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
+//   anything else                  unmapped: reads all ones, writes dropped.
+// Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
+// port (0x80 by default). Unclaimed ports read all ones; writes are dropped.
+//
+// All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
+// executes the CPU up to the next deadline, services it, and repeats.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cpu/bus.h"
+#include "cpu/cpu.h"
+#include "platform/devices/debug_console.h"
+#include "platform/devices/debug_exit.h"
+#include "platform/devices/post_port.h"
+#include "platform/devices/uart16550.h"
+#include "platform/event_fanout.h"
+#include "platform/input_queue.h"
+#include "platform/port_bus.h"
+#include "platform/scheduler.h"
+
+namespace platform {
+
+constexpr uint64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+
+struct MachineConfig {
+  uint64_t ram_bytes = 32 * MiB;  // multiple of 4 KiB, kMinRam..kMaxRam
+  uint16_t post_port = PostPort::kDefaultPort;
+  uint32_t cpu_mhz = 1000;        // nominal clock; stored only for now (trace header)
+  // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
+  ByteSink output{};
+
+  static constexpr uint64_t kMinRam = 1 * MiB;
+  // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
+  static constexpr uint64_t kMaxRam = 3 * GiB;
+  static constexpr uint64_t kMaxRom = 256 * KiB;
+};
+
+// Why Machine::run() returned.
+enum class StopKind : uint8_t {
+  InstructionLimit,  // limits.max_instructions reached
+  StepLimit,         // limits.max_steps reached (counted over the whole run() call)
+  CycleLimit,        // limits.cycle_limit reached
+  ExitPort,          // the guest wrote the isa-debug-exit port
+  HaltedForever,     // HLT with interrupts off (no NMI source exists)
+  HaltedIdle,        // HLT with interrupts on, but no device event can ever wake it
+  Shutdown,          // triple fault
+  NotImplemented,    // the CPU met behaviour this version does not implement
+  StopRequested,     // Machine::request_stop() / a debugger
+};
+const char* stop_kind_name(StopKind k);
+
+struct RunOutcome {
+  StopKind kind = StopKind::StopRequested;
+  std::string detail;  // human-readable: triple-fault cause, not-implemented feature, ...
+};
+
+class Machine final : public cpu::Bus {
+ public:
+  // Throws std::invalid_argument for a bad configuration (RAM size, POST port clash).
+  explicit Machine(MachineConfig cfg = {});
+  ~Machine() override;
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  const MachineConfig& config() const { return cfg_; }
+  cpu::Cpu& cpu() { return *cpu_; }
+  const cpu::Cpu& cpu() const { return *cpu_; }
+  Scheduler& scheduler() { return sched_; }
+  InputQueue& input() { return input_; }
+  PortBus& ports() { return ports_; }
+
+  // ---- Memory ----
+  uint64_t ram_size() const { return ram_.size(); }
+  std::span<uint8_t> ram() { return ram_; }
+  std::span<const uint8_t> ram() const { return ram_; }
+  // Copies `data` into RAM at `paddr` and drops decoded code there. Returns false (and
+  // writes nothing) when [paddr, paddr + len) is not entirely RAM.
+  bool load_ram(uint64_t paddr, std::span<const uint8_t> data);
+  // Zero-fills RAM (for .bss); same bounds rule as load_ram().
+  bool zero_ram(uint64_t paddr, uint64_t len);
+  // Reads RAM; false when the range is not entirely RAM.
+  bool read_ram(uint64_t paddr, std::span<uint8_t> out) const;
+  bool in_ram(uint64_t paddr, uint64_t len) const {
+    return paddr <= ram_.size() && len <= ram_.size() - paddr;
+  }
+
+  // Maps a firmware image (1..256 KiB) so that it ends at 1 MiB and at 4 GiB. An image
+  // whose size is not a multiple of 4 KiB is padded with 0xFF in front, so its last byte
+  // still sits at 0xFFFFF. Throws std::invalid_argument for a bad size.
+  void load_rom(std::span<const uint8_t> image);
+  bool has_rom() const { return !rom_.empty(); }
+  uint64_t rom_size() const { return rom_.size(); }  // after padding
+
+  // ---- Observers ----
+  // Every cpu::Event (and the machine's own PostCode events) goes to each observer added.
+  void add_observer(cpu::Observer* o);
+  void remove_observer(cpu::Observer* o);
+  // Emits a platform-originated event (e.g. PostCode): cycle, instret, mode, CS:IP are
+  // filled from the CPU. Does nothing when no observer is attached.
+  void emit(cpu::Event e);
+
+  // ---- Devices ----
+  DebugConsole& debug_console() { return *console_; }
+  DebugExit& debug_exit() { return *exit_; }
+  Uart16550& uart() { return *uart_; }
+  PostPort& post() { return *post_; }
+  // The status the guest asked for through the exit port: (v << 1) | 1.
+  std::optional<uint32_t> exit_status() const { return exit_->status(); }
+
+  // ---- Running ----
+  // Runs until a limit, the exit port, a halt nothing can end, a triple fault, a
+  // not-implemented stop or request_stop(). Limits mean what they mean for Cpu::run:
+  // max_instructions and cycle_limit are absolute, max_steps counts steps of this call.
+  // Device events are serviced at their cycle; HLT with interrupts on skips idle cycles to
+  // the next event. Use designated initializers: m.run({.max_instructions = n}).
+  RunOutcome run(const cpu::RunLimits& limits);
+  void request_stop();
+
+  // Resets devices and the CPU (RAM and ROM keep their contents).
+  void reset();
+
+  // A stable text dump (CPU registers + device state) and a deterministic 64-bit hash of
+  // CPU state + RAM + ROM + device state (FNV-1a).
+  std::string dump() const;
+  uint64_t state_hash() const;
+
+  // ---- cpu::Bus ----
+  uint8_t* page(uint64_t paddr, bool write) override;
+  uint64_t mmio_read(uint64_t paddr, unsigned size) override;
+  void mmio_write(uint64_t paddr, unsigned size, uint64_t value) override;
+  bool io_read(uint16_t port, unsigned size, uint32_t& value) override;
+  bool io_write(uint16_t port, unsigned size, uint32_t value) override;
+
+ private:
+  // Offset into rom_ for a physical address in either ROM window, or -1.
+  int64_t rom_offset(uint64_t paddr) const;
+  void output_byte(uint8_t b);
+  RunOutcome take_exit_outcome();
+
+  MachineConfig cfg_;
+  std::vector<uint8_t> ram_;
+  std::vector<uint8_t> rom_;
+  PortBus ports_;
+  Scheduler sched_;
+  InputQueue input_;
+  EventFanout fanout_;
+  std::unique_ptr<DebugConsole> console_;
+  std::unique_ptr<DebugExit> exit_;
+  std::unique_ptr<Uart16550> uart_;
+  std::unique_ptr<PostPort> post_;
+  bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
+  std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
+};
+
+}  // namespace platform
