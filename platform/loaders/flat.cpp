@@ -15,8 +15,15 @@ LoadReport load_flat(Machine& m, const Image& img, uint64_t address, FlatMode mo
   }
   if (address >= (uint64_t(1) << 32)) img.fail("load address " + hex(address) + " is above 4 GiB");
   if (!m.in_ram(address, len)) {
-    img.fail("[" + hex(address) + ", " + hex(address + len) + ") lies outside RAM (" +
-             std::to_string(m.ram_size() / 1024) + " KiB; see --mem)");
+    // Built piecewise: GCC 12's -Wrestrict misfires on long "literal" + std::string chains.
+    std::string msg = "[";
+    msg += hex(address);
+    msg += ", ";
+    msg += hex(address + len);
+    msg += ") lies outside RAM (";
+    msg += std::to_string(m.ram_size() / 1024);
+    msg += " KiB; see --mem)";
+    img.fail(msg);
   }
   m.load_ram(address, img.bytes);
 

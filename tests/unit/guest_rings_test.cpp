@@ -1,0 +1,123 @@
+// Guest-program tests: the kernels of tests/guests/, built with the GNU toolchain, run on
+// the whole machine through `ringside run`. Each test checks the guest's output, its exit
+// status, and the exact sequence of ring transitions, exceptions and interrupts in the
+// trace — the sequence the SDM prescribes for what the kernel does.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "debugger/run_command.h"
+#include "tests/unit/loader_test_util.h"
+
+namespace {
+
+const std::string kGuests = RINGSIDE_GUEST_DIR;
+const std::string kSource = RINGSIDE_SOURCE_DIR;
+
+struct GuestRun {
+  int status = -1;
+  std::string out;  // guest output (port 0xE9 and the UART)
+  std::string err;  // Ringside's messages and summary
+  std::string trace;
+};
+
+GuestRun run_guest(std::vector<std::string> args, const ptest::TempDir& dir, const std::string& trace_name) {
+  GuestRun r;
+  const std::string trace = dir.file(trace_name);
+  args.push_back("--trace");
+  args.push_back(trace);
+  std::ostringstream err, help;
+  debugger::RunIo io;
+  io.guest_output = [&r](uint8_t b) { r.out += char(b); };
+  io.err = &err;
+  r.status = debugger::run_main(args, io, help);
+  r.err = err.str();
+  std::ifstream in(trace, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.trace = ss.str();
+  return r;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One line per ring change, exception or interrupt, e.g. "cpl 0->3", "exception 14 ec=5",
+// "interrupt 128 software".
+std::vector<std::string> transitions(const std::string& trace) {
+  std::vector<std::string> seq;
+  std::istringstream in(trace);
+  std::string line;
+  static const std::regex kind_re(R"re("kind":"([a-z_]+)")re");
+  static const std::regex cpl_re(R"re("before":\{[^}]*"cpl":([0-9])[^}]*\},"after":\{[^}]*"cpl":([0-9]))re");
+  static const std::regex vec_re(R"re("vector":([0-9]+))re");
+  static const std::regex ec_re(R"re("error_code":([0-9]+))re");
+  static const std::regex src_re(R"re("source":"([a-z0-9]+)")re");
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, kind_re)) continue;
+    const std::string kind = m[1];
+    if (kind == "mode_change") {
+      std::smatch c;
+      if (std::regex_search(line, c, cpl_re)) seq.push_back("cpl " + c[1].str() + "->" + c[2].str());
+    } else if (kind == "exception" || kind == "interrupt") {
+      std::smatch v, e, s;
+      std::string text = kind + " " + (std::regex_search(line, v, vec_re) ? v[1].str() : "?");
+      if (std::regex_search(line, e, ec_re)) text += " ec=" + e[1].str();
+      if (kind == "interrupt" && std::regex_search(line, s, src_re)) text += " " + s[1].str();
+      seq.push_back(text);
+    }
+  }
+  return seq;
+}
+
+TEST(GuestRings, OutputExitStatusAndTransitions) {
+  ptest::TempDir dir;
+  const GuestRun r = run_guest({kGuests + "/rings.elf"}, dir, "rings.jsonl");
+  EXPECT_EQ(r.out, read_file(kSource + "/tests/guests/rings.expected")) << r.err;
+  EXPECT_EQ(r.status, (0x10 << 1) | 1) << r.err;
+  // The kernel IRETs to ring 3; ring 3 makes a system call through a DPL-3 trap gate
+  // (vector 0x80), touches a supervisor page (#PF, error code 5 = present | user, read),
+  // executes CLI with IOPL 0 (#GP(0)), and finally asks the kernel to exit (0x80 again).
+  const std::vector<std::string> expected = {
+      "cpl 0->3",
+      "interrupt 128 software", "cpl 3->0", "cpl 0->3",
+      "exception 14 ec=5", "cpl 3->0", "cpl 0->3",
+      "exception 13 ec=0", "cpl 3->0", "cpl 0->3",
+      "interrupt 128 software", "cpl 3->0",
+  };
+  EXPECT_EQ(transitions(r.trace), expected);
+  EXPECT_NE(r.err.find("exit port"), std::string::npos) << r.err;
+}
+
+TEST(GuestRings, TwoRunsGiveIdenticalTracesAndStateHashes) {
+  ptest::TempDir dir;
+  const GuestRun a = run_guest({kGuests + "/rings.elf", "--dump-state"}, dir, "a.jsonl");
+  const GuestRun b = run_guest({kGuests + "/rings.elf", "--dump-state"}, dir, "b.jsonl");
+  ASSERT_FALSE(a.trace.empty());
+  EXPECT_EQ(a.trace, b.trace);
+  const std::regex hash_re("hash[^0-9a-fx]*(0x[0-9a-f]+)");
+  std::smatch ha, hb;
+  ASSERT_TRUE(std::regex_search(a.err, ha, hash_re)) << a.err;
+  ASSERT_TRUE(std::regex_search(b.err, hb, hash_re)) << b.err;
+  EXPECT_EQ(ha[1].str(), hb[1].str());
+}
+
+TEST(GuestHello16, BootSectorPrintsAndExits) {
+  ptest::TempDir dir;
+  const GuestRun r = run_guest({"--boot", kGuests + "/hello16.img"}, dir, "h.jsonl");
+  EXPECT_EQ(r.out, "hello16\n") << r.err;
+  EXPECT_EQ(r.status, 1) << r.err;  // wrote 0 to the exit port: (0 << 1) | 1
+  // Real mode throughout: no ring or mode change at all.
+  EXPECT_TRUE(transitions(r.trace).empty());
+}
+
+}  // namespace
