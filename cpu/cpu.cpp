@@ -410,7 +410,8 @@ void Cpu::execute_one() {
   } catch (const Fault& f) {
     repeating_ = false;
     s_.rip = start_ip;
-    s_.cycles += 1;
+    // A faulting instruction still took its base cost (1 when it faulted being fetched).
+    s_.cycles += cur_ ? cur_->cost : 1;
     deliver_exception(f, false);
   } catch (const NotImplemented& n) {
     repeating_ = false;

@@ -77,6 +77,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   cfg.ram_bytes = opts.mem;
   cfg.post_port = opts.post_port;
   cfg.cpu_mhz = opts.cpu_mhz;
+  cfg.cpu_model = opts.cpu_model;
   cfg.output = io.guest_output;
   std::unique_ptr<platform::Machine> machine;
   try {

@@ -4,6 +4,8 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 
+#include "cpu/cycles/model.h"
+
 namespace debugger {
 
 namespace po = boost::program_options;
@@ -93,6 +95,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("module", po::value<std::vector<std::string>>()->composing())
       ("post-port", po::value<std::string>())
       ("cpu-mhz", po::value<std::string>())
+      ("cpu-model", po::value<std::string>())
       ("dump-state", po::bool_switch())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -139,6 +142,11 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     const uint64_t p = parse_number(*v, "post-port");
     if (p > 0xFFFF) throw UsageError("--post-port: " + *v + " is not an I/O port (0..0xFFFF)");
     o.post_port = uint16_t(p);
+  }
+  if (auto v = str("cpu-model")) {
+    if (!cpu::find_cycle_model(*v))
+      throw UsageError("--cpu-model: unknown model '" + *v + "' (known: " + cpu::cycle_model_names() + ")");
+    o.cpu_model = *v;
   }
   if (auto v = str("cpu-mhz")) {
     const uint64_t mhz = parse_number(*v, "cpu-mhz");
@@ -218,6 +226,8 @@ std::string run_help() {
       "                        1 MiB .. 3 GiB, a multiple of 4 KiB\n"
       "  --post-port PORT      the POST code port (default 0x80)\n"
       "  --cpu-mhz N           nominal clock in MHz (recorded in the trace; default 1000)\n"
+      "  --cpu-model NAME      cycle model: haswell (default; Agner Fog's Haswell table)\n"
+      "                        or flat (one cycle per instruction)\n"
       "\n"
       "Running and output:\n"
       "  --max-instructions N  stop after N instructions\n"

@@ -46,6 +46,7 @@ struct RunOptions {
   std::vector<std::string> modules;    // --module FILE[=STRING] (Multiboot), in order
   uint16_t post_port = 0x80;
   uint32_t cpu_mhz = 1000;
+  std::string cpu_model = "haswell";  // --cpu-model
   bool dump_state = false;
 };
 

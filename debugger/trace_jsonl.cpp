@@ -63,6 +63,7 @@ TraceHeader TraceHeader::from(const platform::MachineConfig& cfg) {
   h.ram_bytes = cfg.ram_bytes;
   h.post_port = cfg.post_port;
   h.cpu_mhz = cfg.cpu_mhz;
+  h.cpu_model = cfg.cpu_model;
   return h;
 }
 
@@ -71,6 +72,7 @@ std::string TraceJsonl::header_line(const TraceHeader& h) {
   out += ",\"machine\":{\"ram_bytes\":" + std::to_string(h.ram_bytes);
   field(out, "post_port", uint64_t(h.post_port));
   field(out, "cpu_mhz", uint64_t(h.cpu_mhz));
+  field(out, "cpu_model", h.cpu_model);
   out += "},\"image\":{\"name\":" + json_string(h.image);
   field(out, "loader", h.loader);
   field(out, "fnv1a", platform::hex(h.image_fnv1a));

@@ -34,6 +34,7 @@ struct TraceHeader {
   uint64_t ram_bytes = 0;
   uint16_t post_port = 0;
   uint32_t cpu_mhz = 0;
+  std::string cpu_model;
   std::string image;   // base name of the image file
   std::string loader;  // "multiboot", "elf32", "boot image", "bios", "flat binary", ...
   uint64_t image_fnv1a = 0;

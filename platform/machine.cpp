@@ -1,11 +1,13 @@
 // platform/machine.cpp — see machine.h.
 #include "platform/machine.h"
 
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
+#include "cpu/cycles/model.h"
 #include "platform/hash.h"
 #include "platform/text.h"
 
@@ -80,6 +82,11 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ports_.map(cfg_.post_port, 1, post_.get());
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
+  const cpu::CycleModel* model = cpu::find_cycle_model(cfg_.cpu_model);
+  if (!model)
+    throw std::invalid_argument("unknown CPU model '" + cfg_.cpu_model + "' (known: " +
+                                cpu::cycle_model_names() + ")");
+  cpu_->set_cycle_model(model);
 }
 
 Machine::~Machine() = default;

@@ -45,6 +45,7 @@ struct MachineConfig {
   uint64_t ram_bytes = 32 * MiB;  // multiple of 4 KiB, kMinRam..kMaxRam
   uint16_t post_port = PostPort::kDefaultPort;
   uint32_t cpu_mhz = 1000;        // nominal clock; stored only for now (trace header)
+  std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
 

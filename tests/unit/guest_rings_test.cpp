@@ -127,3 +127,33 @@ TEST(GuestHello16, BootSectorPrintsAndExits) {
 }
 
 }  // namespace
+
+namespace {
+
+// --cpu-model selects the cycle table: with "flat" every instruction costs one cycle and
+// nothing else costs anything, so the summary's cycles are its instructions plus the two
+// that faulted (the #PF and #GP: attempted, not retired); the default model charges
+// memory accesses and exception delivery on top.
+TEST(GuestRings, CpuModelSelectsTheCycleTable) {
+  ptest::TempDir dir;
+  const GuestRun flat = run_guest({kGuests + "/rings.elf", "--cpu-model", "flat"}, dir, "f.jsonl");
+  EXPECT_EQ(flat.status, 33);
+  EXPECT_NE(flat.trace.find("\"cpu_model\":\"flat\""), std::string::npos);
+  const size_t p = flat.err.find(" instructions, ");
+  ASSERT_NE(p, std::string::npos) << flat.err;
+  const size_t start = flat.err.rfind(' ', p - 1) + 1;
+  const std::string insns = flat.err.substr(start, p - start);
+  const size_t q = flat.err.find(" cycles", p);
+  const std::string cycles = flat.err.substr(p + 15, q - (p + 15));
+  EXPECT_EQ(std::stoull(insns) + 2, std::stoull(cycles)) << flat.err;
+
+  const GuestRun hw = run_guest({kGuests + "/rings.elf"}, dir, "h.jsonl");
+  EXPECT_NE(hw.trace.find("\"cpu_model\":\"haswell\""), std::string::npos);
+  EXPECT_EQ(hw.err.find(" " + insns + " cycles"), std::string::npos) << hw.err;
+
+  const GuestRun bad = run_guest({kGuests + "/rings.elf", "--cpu-model", "pentium9"}, dir, "b.jsonl");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("unknown model 'pentium9'"), std::string::npos) << bad.err;
+}
+
+}  // namespace
