@@ -180,6 +180,7 @@ class Cpu {
   }
   uint64_t read_sized_rmw(unsigned seg, uint64_t offset, unsigned size) {
     const uint64_t lin = check_seg(seg, offset, size, true);
+    if (lin & (size - 1)) [[unlikely]] check_alignment();
     const unsigned acc = kAccessWrite | user_access();
     if (((lin & kPageMask) + size) <= kPageSize) {
       const TlbEntry& e = tlb_[(lin >> 12) & (kTlbEntries - 1)];
@@ -193,10 +194,16 @@ class Cpu {
     return read_rmw_slow(lin, size);
   }
   uint64_t read_rmw_slow(uint64_t linear, unsigned size);
+  // A misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC set raises #AC(0)
+  // (SDM Vol.3 6.15, "Interrupt 17"). Called only for misaligned accesses.
+  void check_alignment() {
+    if (s_.cpl == 3 && (s_.cr0 & cr0::AM) && (s_.eflags & flag::AC)) fault(AC, 0);
+  }
 
   // Linear accesses. `supervisor` makes it an implicit supervisor access (descriptor tables,
   // TSS) whatever the CPL. The fast path is a TLB hit on one page of RAM.
   uint64_t read_linear(uint64_t linear, unsigned size, bool supervisor) {
+    if ((linear & (size - 1)) && !supervisor) [[unlikely]] check_alignment();
     const unsigned acc = supervisor ? 0 : user_access();
     if (((linear & kPageMask) + size) <= kPageSize) {
       const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
@@ -210,6 +217,7 @@ class Cpu {
     return read_linear_slow(linear, size, acc);
   }
   void write_linear(uint64_t linear, unsigned size, uint64_t v, bool supervisor) {
+    if ((linear & (size - 1)) && !supervisor) [[unlikely]] check_alignment();
     const unsigned acc = kAccessWrite | (supervisor ? 0 : user_access());
     if (((linear & kPageMask) + size) <= kPageSize) {
       const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
