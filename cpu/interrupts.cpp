@@ -1,5 +1,6 @@
 // cpu/interrupts.cpp — exception and interrupt delivery (SDM Vol.3 ch.6), #DF and triple
 // fault, external interrupts and NMI, and the interrupt shadow.
+#include <cstdio>
 #include <string>
 
 #include "cpu/cpu.h"
@@ -74,8 +75,13 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
       return;
     } catch (const Fault& g) {
       if (cur.vector == DF || depth > 4) {
-        shutdown("triple fault: " + vector_text(g.vector) + " while delivering " +
-                 vector_text(cur.vector));
+        // Say what started it: the first event and where the CPU was.
+        char where[32];
+        std::snprintf(where, sizeof where, "%04x:%08llx", s_.seg[CS].selector,
+                      static_cast<unsigned long long>(s_.rip));
+        shutdown(vector_text(g.vector) + " while delivering " + vector_text(cur.vector) +
+                 "; it began with " + (is_exception ? "" : "interrupt ") + vector_text(vector) +
+                 " at " + where);
         return;
       }
       if (exc && makes_double_fault(cur.vector, g.vector)) cur = Fault{DF, true, 0};

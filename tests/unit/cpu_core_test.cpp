@@ -161,7 +161,7 @@ TEST_F(Core, TripleFaultShutsDown) {
   for (const auto& e : rec.events)
     if (e.kind == EventKind::Exception) vectors.push_back(e.vector);
   EXPECT_EQ(vectors, (std::vector<uint8_t>{UD, GP, DF}));
-  EXPECT_NE(cpu.stop_detail().find("triple fault"), std::string::npos);
+  EXPECT_NE(cpu.stop_detail().find("while delivering #DF"), std::string::npos) << cpu.stop_detail();
 }
 
 TEST_F(Core, GpDuringGpDeliveryIsDoubleFault) {
