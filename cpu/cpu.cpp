@@ -46,7 +46,7 @@ void Cpu::reset() {
   s_.gpr[RDX] = kResetEdx;
   s_.dr[6] = 0xFFFF0FF0;
   s_.dr[7] = 0x400;
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
   intr_ = false;
   nmi_pending_ = false;
   stop_requested_ = false;
@@ -65,7 +65,7 @@ void Cpu::enter_flat_protected(uint32_t eip, uint32_t esp) {
   s_.seg[CS] = SegmentCache{0x08, 0, 0xFFFFFFFF, code};
   s_.tr = SegmentCache{0, 0, 0xFFFF, ar::P | 0xB};
   s_.eflags = flag::FIXED1;
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
   s_.rip = eip;
   s_.gpr[RSP] = esp;
   s_.cpl = 0;
@@ -79,6 +79,7 @@ void Cpu::check_mode() {
   if (now == last_mode_) return;
   const ModeInfo before = last_mode_;
   last_mode_ = now;
+  end_block_ = true;
   if (obs_) {
     Event e;
     e.kind = EventKind::ModeChange;
@@ -105,83 +106,17 @@ void Cpu::emit_raw(Event& e) {
 
 void Cpu::set_cpl(uint8_t cpl) {
   s_.cpl = cpl;
+  end_block_ = true;
   check_mode();
 }
 
 // ---------------------------------------------------------------------------------------
 // Lazy flags
 
-namespace {
-constexpr uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
-constexpr uint64_t sign_bit(unsigned size) { return 1ull << (size * 8 - 1); }
-}  // namespace
-
-bool Cpu::cf() const {
-  const uint64_t m = size_mask(lz_size_);
-  switch (lz_op_) {
-    case LazyOp::None:
-    case LazyOp::Inc:
-    case LazyOp::Dec: return s_.eflags & flag::CF;
-    case LazyOp::Add: return (lz_r_ & m) < (lz_a_ & m);
-    case LazyOp::Adc: return (lz_r_ & m) <= (lz_a_ & m);
-    case LazyOp::Sub: return (lz_a_ & m) < (lz_b_ & m);
-    case LazyOp::Sbb: return (lz_a_ & m) <= (lz_b_ & m);
-    case LazyOp::Logic: return false;
-    case LazyOp::Neg: return (lz_b_ & m) != 0;
-  }
-  return false;
-}
-
-bool Cpu::zf() const {
-  if (lz_op_ == LazyOp::None) return s_.eflags & flag::ZF;
-  return (lz_r_ & size_mask(lz_size_)) == 0;
-}
-
-bool Cpu::sf() const {
-  if (lz_op_ == LazyOp::None) return s_.eflags & flag::SF;
-  return lz_r_ & sign_bit(lz_size_);
-}
-
-bool Cpu::pf() const {
-  if (lz_op_ == LazyOp::None) return s_.eflags & flag::PF;
-  return !__builtin_parity(unsigned(lz_r_ & 0xFF));
-}
-
-bool Cpu::af() const {
-  switch (lz_op_) {
-    case LazyOp::None: return s_.eflags & flag::AF;
-    case LazyOp::Logic: return false;
-    case LazyOp::Inc: return (lz_r_ & 0xF) == 0;
-    case LazyOp::Dec: return (lz_r_ & 0xF) == 0xF;
-    default: return (lz_a_ ^ lz_b_ ^ lz_r_) & 0x10;
-  }
-}
-
-bool Cpu::of() const {
-  const uint64_t sb = sign_bit(lz_size_);
-  switch (lz_op_) {
-    case LazyOp::None: return s_.eflags & flag::OF;
-    case LazyOp::Add:
-    case LazyOp::Adc: return ((lz_a_ ^ lz_r_) & (lz_b_ ^ lz_r_)) & sb;
-    case LazyOp::Sub:
-    case LazyOp::Sbb:
-    case LazyOp::Neg: return ((lz_a_ ^ lz_b_) & (lz_a_ ^ lz_r_)) & sb;
-    case LazyOp::Logic: return false;
-    case LazyOp::Inc: return (lz_r_ & size_mask(lz_size_)) == sb;
-    case LazyOp::Dec: return (lz_r_ & size_mask(lz_size_)) == sb - 1;
-  }
-  return false;
-}
-
-void Cpu::preserve_cf() {
-  if (lz_op_ != LazyOp::None) s_.eflags = (s_.eflags & ~flag::CF) | (cf() ? flag::CF : 0);
-}
-
 void Cpu::fold_flags(uint32_t& f) const {
-  if (lz_op_ == LazyOp::None) return;
+  if (!lf_live_) return;
   f &= ~flag::ARITH;
-  f |= (cf() ? flag::CF : 0) | (pf() ? flag::PF : 0) | (af() ? flag::AF : 0) |
-       (zf() ? flag::ZF : 0) | (sf() ? flag::SF : 0) | (of() ? flag::OF : 0);
+  f |= lf_aux_ | (zf() ? flag::ZF : 0) | (sf() ? flag::SF : 0) | (pf() ? flag::PF : 0);
 }
 
 uint32_t Cpu::flags() const {
@@ -194,72 +129,15 @@ void Cpu::set_flags(uint32_t v) {
   const bool vm_changed = (v ^ s_.eflags) & flag::VM;
   // Bits 3, 5, 15 and 22-31 always read as 0; bit 1 as 1 (SDM Vol.1 3.4.3).
   s_.eflags = (v & 0x003F7FD5u) | flag::FIXED1;
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
+  end_block_ = true;  // TF may now be set: single-stepping takes the exact path
   if (vm_changed) check_mode();
 }
 
 void Cpu::set_arith_flags(uint32_t mask, uint32_t bits) {
   fold_flags(s_.eflags);
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
   s_.eflags = (s_.eflags & ~mask) | (bits & mask);
-}
-
-bool Cpu::condition(unsigned cc) const {
-  bool r;
-  switch (cc >> 1) {
-    case 0: r = of(); break;
-    case 1: r = cf(); break;
-    case 2: r = zf(); break;
-    case 3: r = cf() || zf(); break;
-    case 4: r = sf(); break;
-    case 5: r = pf(); break;
-    case 6: r = sf() != of(); break;
-    default: r = zf() || (sf() != of()); break;
-  }
-  return (cc & 1) ? !r : r;
-}
-
-// ---------------------------------------------------------------------------------------
-// Registers and operands
-
-uint64_t Cpu::reg(unsigned r, unsigned size) const {
-  switch (size) {
-    case 1: return reg8(r);
-    case 2: return reg16(r);
-    case 4: return reg32(r);
-    default: return s_.gpr[r];
-  }
-}
-
-void Cpu::set_reg(unsigned r, unsigned size, uint64_t v) {
-  switch (size) {
-    case 1: set_reg8(r, uint8_t(v)); break;
-    case 2: set_reg16(r, uint16_t(v)); break;
-    case 4: set_reg32(r, uint32_t(v)); break;
-    default: s_.gpr[r] = v; break;
-  }
-}
-
-uint64_t Cpu::ea(const Insn& i) const {
-  uint64_t a = i.disp;
-  if (i.base != kNoReg) a += s_.gpr[i.base];
-  if (i.index != kNoReg) a += s_.gpr[i.index] << i.scale;
-  return i.adsize == 2 ? (a & 0xFFFF) : (a & 0xFFFFFFFF);
-}
-
-uint64_t Cpu::read_rm(const Insn& i, unsigned size) {
-  if (i.mod == 3) return reg(i.rm, size);
-  return read_sized(i.seg, ea(i), size);
-}
-
-uint64_t Cpu::read_rm_rmw(const Insn& i, unsigned size) {
-  if (i.mod == 3) return reg(i.rm, size);
-  return read_sized_rmw(i.seg, ea(i), size);
-}
-
-void Cpu::write_rm(const Insn& i, unsigned size, uint64_t v) {
-  if (i.mod == 3) set_reg(i.rm, size, v);
-  else write_sized(i.seg, ea(i), size, v);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -304,6 +182,7 @@ void Cpu::not_implemented(const std::string& what) { throw NotImplemented{what};
 
 void Cpu::halt() {
   s_.halted = true;
+  end_block_ = true;
   if (obs_) {
     Event e;
     e.kind = EventKind::Halt;
@@ -339,65 +218,83 @@ class Cpu::Fetcher final : public ByteSource {
   uint64_t ip_;
 };
 
-// The fast path: a TLB hit for the fetch and a valid cached decode at that physical address.
-inline const Insn& Cpu::fetch_decode() {
-  const SegmentCache& cs = s_.seg[CS];
-  const uint64_t lin = (cs.base + s_.rip) & 0xFFFFFFFF;
-  const TlbEntry& t = tlb_[(lin >> 12) & (kTlbEntries - 1)];
-  const unsigned acc = kAccessFetch | user_access();
-  if (t.tag == (lin >> 12) && ((t.allow >> acc) & 1) && t.host_r && !(s_.efer & efer::LMA)) [[likely]] {
-    const uint64_t paddr = t.ppage | (lin & kPageMask);
-    const DecodeCache::Entry& e = dcache_->slot(paddr);
-    if (e.tag == paddr + 1 && e.gen == dcache_->gen(paddr) && e.code32 == cs.big() &&
-        s_.rip + e.insn.len - 1 <= cs.limit) [[likely]]
-      return e.insn;
+namespace {
+// Decodes from a page of RAM; an instruction that would run past the page is not decoded.
+class PageSource final : public ByteSource {
+ public:
+  PageSource(const uint8_t* page, unsigned offset) : page_(page), offset_(offset) {}
+  struct Crosses {};
+  uint8_t at(unsigned k) override {
+    if (offset_ + k >= kPageSize) throw Crosses{};
+    return page_[offset_ + k];
   }
-  return fetch_decode_slow();
+
+ private:
+  const uint8_t* page_;
+  unsigned offset_;
+};
+}  // namespace
+
+// Decodes the block starting at `paddr` (inside the RAM page at `page`). Returns nullptr
+// when not even its first instruction can be decoded from this page alone (it crosses the
+// page, or is longer than 15 bytes): the caller then takes the slow path.
+DecodeBlock* Cpu::build_block(uint64_t paddr, const uint8_t* page, bool code32) {
+  DecodeCache::Block& b = dcache_->slot(paddr);
+  b.tag = 0;
+  b.count = 0;
+  unsigned off = unsigned(paddr & kPageMask);
+  while (b.count < DecodeCache::kBlockMax && off < kPageSize) {
+    Insn& i = b.insns[b.count];
+    PageSource src(page, off);
+    try {
+      if (decode(src, code32, i, model_->cost).status == DecodeResult::TooLong) break;
+    } catch (const PageSource::Crosses&) {
+      break;
+    }
+    ++b.count;
+    off += i.len;
+    if (i.ends_block) break;
+  }
+  if (b.count == 0) return nullptr;
+  mark_code_page(paddr);
+  b.tag = paddr + 1;
+  b.gen = dcache_->gen(paddr);
+  b.code32 = code32;
+  return &b;
 }
 
-const Insn& Cpu::fetch_decode_slow() {
-  const uint64_t lin = (s_.seg[CS].base + s_.rip) & 0xFFFFFFFF;
-  const bool code32 = s_.seg[CS].big();
+// The block at the current CS:EIP, or nullptr when the code is not in RAM or its first
+// instruction crosses a page. May raise #PF or #GP for the fetch.
+DecodeBlock* Cpu::current_block() {
+  const SegmentCache& cs = s_.seg[CS];
+  if (mode() != Mode::Long && s_.rip > cs.limit) fault(GP, 0);
+  const uint64_t lin = (cs.base + s_.rip) & 0xFFFFFFFF;
   uint64_t paddr;
-  // Translate the first byte (this also checks fetch permission on every execution).
-  if (mode() != Mode::Long && s_.rip > s_.seg[CS].limit) fault(GP, 0);
-  uint8_t* page = host_ptr(lin, kAccessFetch | user_access(), paddr);
-  if (page) {
-    DecodeCache::Entry& e = dcache_->slot(paddr);
-    const uint32_t gen = dcache_->gen(paddr);
-    if (e.tag == paddr + 1 && e.gen == gen && e.code32 == code32) {
-      // The cached length must still fit in the code segment.
-      if (mode() != Mode::Long && s_.rip + e.insn.len - 1 > s_.seg[CS].limit) fault(GP, 0);
-      return e.insn;
-    }
-    Fetcher f(*this, s_.rip);
-    DecodeResult r = decode(f, code32, e.insn, model_->cost);
-    if (r.status == DecodeResult::TooLong) {
-      e.tag = 0;
-      fault(GP, 0);  // SDM Vol.2 2.3.11: instructions longer than 15 bytes raise #GP(0)
-    }
-    if (!f.crosses_) {
-      e.tag = paddr + 1;
-      e.gen = dcache_->gen(paddr);
-      e.code32 = code32;
-      mark_code_page(paddr);
-    } else {
-      e.tag = 0;
-    }
-    return e.insn;
-  }
-  // Code outside RAM (ROM through MMIO, unmapped): decode every time.
+  const uint8_t* page = host_ptr(lin, kAccessFetch | user_access(), paddr);
+  if (!page) return nullptr;
+  DecodeCache::Block& b = dcache_->slot(paddr);
+  if (dcache_->valid(b, paddr, cs.big())) [[likely]] return &b;
+  return build_block(paddr, page, cs.big());
+}
+
+// One instruction decoded the slow way: through the MMU byte by byte (code in ROM or MMIO,
+// or an instruction that crosses a page).
+const Insn& Cpu::decode_uncached() {
   Fetcher f(*this, s_.rip);
-  DecodeResult r = decode(f, code32, scratch_insn_, model_->cost);
-  if (r.status == DecodeResult::TooLong) fault(GP, 0);
+  DecodeResult r = decode(f, s_.seg[CS].big(), scratch_insn_, model_->cost);
+  if (r.status == DecodeResult::TooLong) fault(GP, 0);  // SDM Vol.2 2.3.11
   return scratch_insn_;
 }
 
+// Executes one instruction (the slow, exact path: single-stepping with TF, code outside
+// RAM, instructions crossing pages).
 void Cpu::execute_one() {
   const uint64_t start_ip = s_.rip;
   const bool tf = s_.eflags & flag::TF;
   try {
-    const Insn& i = fetch_decode();
+    const DecodeCache::Block* b = current_block();
+    const Insn& i = b ? b->insns[0] : decode_uncached();
+    if (mode() != Mode::Long && start_ip + i.len - 1 > s_.seg[CS].limit) fault(GP, 0);
     cur_ = &i;
     next_ip_ = (start_ip + i.len) & ip_mask();
     i.fn(*this, i);
@@ -408,16 +305,71 @@ void Cpu::execute_one() {
     // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1.
     if (tf && !s_.halted) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
-    repeating_ = false;
-    s_.rip = start_ip;
-    // A faulting instruction still took its base cost (1 when it faulted being fetched).
-    s_.cycles += cur_ ? cur_->cost : 1;
-    deliver_exception(f, false);
+    fault_in_instruction(f, start_ip);
   } catch (const NotImplemented& n) {
-    repeating_ = false;
-    s_.rip = start_ip;
-    pending_stop_ = StopReason::NotImplemented;
-    stop_detail_ = n.what;
+    not_implemented_in_instruction(n, start_ip);
+  }
+  cur_ = nullptr;
+}
+
+void Cpu::fault_in_instruction(const Fault& f, uint64_t ip) {
+  repeating_ = false;
+  s_.rip = ip;
+  // A faulting instruction still took its base cost (1 when it faulted being fetched).
+  s_.cycles += cur_ ? cur_->cost : 1;
+  cur_ = nullptr;
+  deliver_exception(f, false);
+}
+
+void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
+  repeating_ = false;
+  s_.rip = ip;
+  cur_ = nullptr;
+  pending_stop_ = StopReason::NotImplemented;
+  stop_detail_ = n.what;
+}
+
+// Executes instructions of one decoded block for as long as control falls through from one
+// to the next and nothing asks for attention (an interrupt line, a stop, a change of CS,
+// mode or translation, a write to code). The fast path of run().
+void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
+  uint64_t ip = s_.rip;
+  try {
+    const DecodeCache::Block* b = current_block();
+    if (!b || (s_.eflags & flag::TF)) {
+      execute_one();
+      ++steps;
+      return;
+    }
+    end_block_ = false;
+    const uint32_t limit = s_.seg[CS].limit;
+    const uint64_t mask = ip_mask();
+    const bool check_limit = mode() != Mode::Long;
+    for (unsigned k = 0;;) {
+      const Insn& i = b->insns[k];
+      if (check_limit && ip + i.len - 1 > limit) fault(GP, 0);
+      cur_ = &i;
+      const uint64_t fall = (ip + i.len) & mask;
+      next_ip_ = fall;
+      i.fn(*this, i);
+      s_.rip = next_ip_;
+      s_.cycles += i.cost;
+      if (repeating_) repeating_ = false;
+      else s_.instret++;
+      ++steps;
+      if (next_ip_ != fall || ++k == b->count) break;
+      if (end_block_ | intr_ | nmi_pending_ | stop_requested_) break;
+      if (steps >= lim.max_steps || s_.instret >= lim.max_instructions ||
+          s_.cycles >= lim.cycle_limit)
+        break;
+      ip = fall;
+    }
+  } catch (const Fault& f) {
+    ++steps;
+    fault_in_instruction(f, ip);
+  } catch (const NotImplemented& n) {
+    ++steps;
+    not_implemented_in_instruction(n, ip);
   }
   cur_ = nullptr;
 }
@@ -443,8 +395,7 @@ StopReason Cpu::run(const RunLimits& lim) {
       if (!(s_.eflags & flag::IF) && !nmi_pending_) return StopReason::HaltedForever;
       return StopReason::Halted;
     }
-    execute_one();
-    ++steps;
+    execute_block(lim, steps);
     if (pending_stop_ != StopReason::None) return pending_stop_;
   }
 }
@@ -499,6 +450,7 @@ bool Cpu::debug_read_linear(uint64_t linear, void* data, size_t len) {
 
 void Cpu::invalidate_code(uint64_t paddr, uint64_t len) {
   if (!len) return;
+  end_block_ = true;
   for (uint64_t p = paddr & ~kPageMask; p < paddr + len; p += kPageSize) dcache_->invalidate_page(p);
 }
 

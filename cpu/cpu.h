@@ -24,6 +24,7 @@ namespace cpu {
 
 class Virtualization;
 struct CycleModel;
+struct DecodeBlock;  // cpu/internal.h
 
 // Exception vectors (SDM Vol.3 Table 6-1).
 enum Vector : uint8_t {
@@ -147,25 +148,76 @@ class Cpu {
   uint32_t reg32(unsigned r) const { return uint32_t(s_.gpr[r]); }
   void set_reg32(unsigned r, uint32_t v) { s_.gpr[r] = v; }  // zero-extends, as long mode
   // Register of operand size `size` (1 uses the 8-bit encoding).
-  uint64_t reg(unsigned r, unsigned size) const;
-  void set_reg(unsigned r, unsigned size, uint64_t v);
-
-  // Lazy arithmetic flags: the last flag-setting operation is remembered and CF/PF/AF/ZF/
-  // SF/OF computed only when read.
-  enum class LazyOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg };
-  void set_lazy(LazyOp op, unsigned size, uint64_t a, uint64_t b, uint64_t r) {
-    if (op == LazyOp::Inc || op == LazyOp::Dec) preserve_cf();  // INC/DEC keep CF
-    lz_op_ = op; lz_size_ = uint8_t(size); lz_a_ = a; lz_b_ = b; lz_r_ = r;
+  uint64_t reg(unsigned r, unsigned size) const {
+    switch (size) {
+      case 1: return reg8(r);
+      case 2: return reg16(r);
+      case 4: return reg32(r);
+      default: return s_.gpr[r];
+    }
   }
-  bool cf() const;
-  bool zf() const;
-  bool sf() const;
-  bool of() const;
-  bool pf() const;
-  bool af() const;
+  void set_reg(unsigned r, unsigned size, uint64_t v) {
+    switch (size) {
+      case 1: set_reg8(r, uint8_t(v)); break;
+      case 2: set_reg16(r, uint16_t(v)); break;
+      case 4: set_reg32(r, uint32_t(v)); break;
+      default: s_.gpr[r] = v; break;
+    }
+  }
+
+  // Lazy arithmetic flags. The last flag-setting operation leaves its result, sign-extended
+  // to 64 bits, from which ZF, SF and PF are read; CF, AF and OF are taken at the operation
+  // from its carry-out (or borrow-out) vector and kept in their EFLAGS bit positions. So
+  // every operation costs a few ALU instructions and reading a flag a load and a test.
+  enum class LazyOp : uint8_t { Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg };
+  void set_lazy(LazyOp op, unsigned size, uint64_t a, uint64_t b, uint64_t r) {
+    const unsigned bits = size * 8;
+    uint64_t v = 0;  // bit k: carry (borrow) out of bit k
+    switch (op) {
+      case LazyOp::Add:
+      case LazyOp::Adc:
+      case LazyOp::Inc: v = (a & b) | ((a | b) & ~r); break;
+      case LazyOp::Sub:
+      case LazyOp::Sbb:
+      case LazyOp::Dec:
+      case LazyOp::Neg: v = (~a & b) | ((~a | b) & r); break;
+      case LazyOp::Logic: break;  // CF = OF = 0; AF undefined, kept 0
+    }
+    const uint64_t top = v >> (bits - 1), next = v >> (bits - 2);
+    uint32_t aux = uint32_t(top & 1) | uint32_t(((v >> 3) & 1) << 4) |
+                   uint32_t(((top ^ next) & 1) << 11);
+    if (op == LazyOp::Inc || op == LazyOp::Dec) aux = (aux & ~flag::CF) | (cf() ? flag::CF : 0);
+    lf_res_ = uint64_t(int64_t(r << (64 - bits)) >> (64 - bits));
+    lf_aux_ = aux;
+    lf_live_ = true;
+  }
+  bool cf() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::CF; }
+  bool af() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::AF; }
+  bool of() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::OF; }
+  bool zf() const { return lf_live_ ? lf_res_ == 0 : (s_.eflags & flag::ZF) != 0; }
+  bool sf() const { return lf_live_ ? int64_t(lf_res_) < 0 : (s_.eflags & flag::SF) != 0; }
+  bool pf() const {
+    return lf_live_ ? !__builtin_parity(unsigned(lf_res_ & 0xFF)) : (s_.eflags & flag::PF) != 0;
+  }
+  // After writing s_.eflags directly (delivery, IRET): the arithmetic bits there are current.
+  void flags_written() { lf_live_ = false; }
   // Folds lazy flags into s_.eflags and then sets the given arithmetic flags to `bits`.
   void set_arith_flags(uint32_t mask, uint32_t bits);
-  bool condition(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition 0..15
+  // Jcc/SETcc/CMOVcc condition 0..15 (SDM Vol.2 Appendix B.1).
+  bool condition(unsigned cc) const {
+    bool r;
+    switch (cc >> 1) {
+      case 0: r = of(); break;
+      case 1: r = cf(); break;
+      case 2: r = zf(); break;
+      case 3: r = cf() || zf(); break;
+      case 4: r = sf(); break;
+      case 5: r = pf(); break;
+      case 6: r = sf() != of(); break;
+      default: r = zf() || (sf() != of()); break;
+    }
+    return (cc & 1) ? !r : r;
+  }
 
   // Memory through segmentation and paging. `seg` is a segment register number.
   template <typename T> T read(unsigned seg, uint64_t offset);
@@ -231,11 +283,25 @@ class Cpu {
   }
 
   // Effective address of the ModRM memory operand (already masked to the address size).
-  uint64_t ea(const Insn& i) const;
-  // ModRM r/m operand of `size` bytes: register or memory.
-  uint64_t read_rm(const Insn& i, unsigned size);
-  uint64_t read_rm_rmw(const Insn& i, unsigned size);  // for read-modify-write forms
-  void write_rm(const Insn& i, unsigned size, uint64_t v);
+  uint64_t ea(const Insn& i) const {
+    uint64_t a = i.disp;
+    if (i.base != kNoReg) a += s_.gpr[i.base];
+    if (i.index != kNoReg) a += s_.gpr[i.index] << i.scale;
+    return i.adsize == 2 ? (a & 0xFFFF) : (a & 0xFFFFFFFF);
+  }
+  uint64_t read_rm(const Insn& i, unsigned size) {
+    if (i.mod == 3) return reg(i.rm, size);
+    return read_sized(i.seg, ea(i), size);
+  }
+  // For read-modify-write forms: a memory operand is probed for writing first.
+  uint64_t read_rm_rmw(const Insn& i, unsigned size) {
+    if (i.mod == 3) return reg(i.rm, size);
+    return read_sized_rmw(i.seg, ea(i), size);
+  }
+  void write_rm(const Insn& i, unsigned size, uint64_t v) {
+    if (i.mod == 3) set_reg(i.rm, size, v);
+    else write_sized(i.seg, ea(i), size, v);
+  }
 
   // Stack. push/pop honour SS.B for the stack-pointer size.
   unsigned stack_size() const { return s_.seg[SS].big() ? 4 : 2; }
@@ -278,6 +344,11 @@ class Cpu {
   void far_return(unsigned opsize, uint16_t pop_bytes);
   void iret(unsigned opsize);
   void set_cpl(uint8_t cpl);
+  // Every write of the CS cache goes through here: a running decoded block ends.
+  void set_cs(const SegmentCache& c) {
+    s_.seg[CS] = c;
+    end_block_ = true;
+  }
 
   // Raise a fault (throws Fault).
   [[noreturn]] void fault(uint8_t vector);
@@ -336,13 +407,17 @@ class Cpu {
     bool code = false;
   };
   static constexpr unsigned kTlbEntries = 1024;
+  static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
 
   class Fetcher;
   void execute_one();
   void emit_raw(Event& e);
-  void preserve_cf();
-  const Insn& fetch_decode();
-  [[gnu::noinline]] const Insn& fetch_decode_slow();
+  DecodeBlock* current_block();
+  DecodeBlock* build_block(uint64_t paddr, const uint8_t* page, bool code32);
+  const Insn& decode_uncached();
+  void execute_block(const RunLimits& lim, uint64_t& steps);
+  void fault_in_instruction(const Fault& f, uint64_t ip);
+  void not_implemented_in_instruction(const NotImplemented& n, uint64_t ip);
   bool service_interrupts();  // true if an interrupt was delivered
   void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip);
   void deliver_exception(const Fault& f, bool trap);
@@ -356,8 +431,12 @@ class Cpu {
 
   // Paging.
   uint64_t translate(uint64_t linear, unsigned access);  // access: bit0 write, bit1 user, bit2 fetch
+  TlbEntry& tlb_slot(uint64_t linear, unsigned access) {
+    auto& t = (access & kAccessFetch) ? itlb_ : tlb_;
+    return t[(linear >> 12) & (kTlbEntries - 1)];
+  }
   uint8_t* host_ptr(uint64_t linear, unsigned access, uint64_t& paddr) {
-    const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+    const TlbEntry& e = tlb_slot(linear, access);
     if (e.tag == (linear >> 12) && ((e.allow >> access) & 1)) [[likely]] {
       paddr = e.ppage | (linear & kPageMask);
       return (access & kAccessWrite) ? e.host_w : e.host_r;
@@ -391,9 +470,9 @@ class Cpu {
   Virtualization* virt_ = nullptr;
   const CycleModel* model_ = nullptr;
 
-  LazyOp lz_op_ = LazyOp::None;
-  uint8_t lz_size_ = 4;
-  uint64_t lz_a_ = 0, lz_b_ = 0, lz_r_ = 0;
+  bool lf_live_ = false;  // false: the arithmetic bits of s_.eflags are current
+  uint64_t lf_res_ = 0;
+  uint32_t lf_aux_ = 0;   // CF, AF, OF in their EFLAGS positions
 
   bool intr_ = false;
   bool nmi_pending_ = false;
@@ -403,10 +482,16 @@ class Cpu {
 
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
+  // Set by anything that invalidates what a running block assumed: CS, CPL, mode or
+  // translation changed, code was written, TF set, the CPU halted.
+  bool end_block_ = false;
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 
+  // Separate instruction and data TLBs, as on real processors: a data access never evicts
+  // the translation a running block of code relies on.
   std::array<TlbEntry, kTlbEntries> tlb_{};
+  std::array<TlbEntry, kTlbEntries> itlb_{};
   uint16_t mem_access_cost_ = 0;
   std::unique_ptr<DecodeCache> dcache_;
   Insn scratch_insn_;

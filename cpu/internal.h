@@ -15,27 +15,38 @@ namespace cpu {
 constexpr unsigned kMaxPhysBits = 39;
 constexpr uint64_t kPhysMask = (1ull << kMaxPhysBits) - 1;
 
-// Decoded instructions by physical address. A page's generation counter is bumped when
-// something writes to a page that holds decoded code, which makes its entries stale.
+// Decoded code, as blocks of consecutive instructions by the physical address of the
+// first. A block ends at a control transfer, at the end of its page, before an instruction
+// that crosses the page, or after kBlockMax instructions; a jump into the middle of one
+// starts another. A page's generation counter is bumped when something writes to a page
+// that holds decoded code, which makes the page's blocks stale.
+struct DecodeBlock {
+  static constexpr unsigned kMax = 16;
+  uint64_t tag = 0;  // physical address of the first instruction + 1; 0 = empty
+  uint32_t gen = 0;
+  bool code32 = false;
+  uint8_t count = 0;
+  Insn insns[kMax]{};
+};
+
 struct Cpu::DecodeCache {
-  static constexpr unsigned kEntries = 1u << 15;
+  static constexpr unsigned kBlockMax = DecodeBlock::kMax;
+  static constexpr unsigned kBlocks = 1u << 12;
   static constexpr unsigned kPages = 1u << 20;  // generation counters for 4 GiB (aliases above)
-  struct Entry {
-    uint64_t tag = 0;  // physical address + 1; 0 = empty
-    uint32_t gen = 0;
-    bool code32 = false;
-    Insn insn{};
-  };
-  std::vector<Entry> entries = std::vector<Entry>(kEntries);
+  using Block = DecodeBlock;
+  std::vector<Block> blocks = std::vector<Block>(kBlocks);
   std::vector<uint32_t> gens = std::vector<uint32_t>(kPages);
   std::vector<uint8_t> is_code = std::vector<uint8_t>(kPages);
 
   static unsigned page_index(uint64_t paddr) { return unsigned(paddr >> 12) & (kPages - 1); }
-  Entry& slot(uint64_t paddr) {
-    const uint64_t h = paddr ^ (paddr >> 15);
-    return entries[h & (kEntries - 1)];
+  Block& slot(uint64_t paddr) {
+    const uint64_t h = paddr ^ (paddr >> 12) ^ (paddr >> 24);
+    return blocks[h & (kBlocks - 1)];
   }
   uint32_t gen(uint64_t paddr) const { return gens[page_index(paddr)]; }
+  bool valid(const Block& b, uint64_t paddr, bool code32) const {
+    return b.tag == paddr + 1 && b.gen == gen(paddr) && b.code32 == code32;
+  }
   void mark_code(uint64_t paddr) { is_code[page_index(paddr)] = 1; }
   bool holds_code(uint64_t paddr) const { return is_code[page_index(paddr)]; }
   void invalidate_page(uint64_t paddr) {
@@ -46,7 +57,7 @@ struct Cpu::DecodeCache {
     }
   }
   void clear() {
-    for (auto& x : entries) x.tag = 0;
+    for (auto& x : blocks) x.tag = 0;
   }
 };
 

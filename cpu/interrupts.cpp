@@ -157,7 +157,7 @@ void Cpu::deliver_real(uint8_t vector, uint64_t return_ip) {
   push(2, s_.seg[CS].selector);
   push(2, return_ip);
   s_.eflags = (fl & ~(flag::IF | flag::TF | flag::AC | flag::RF)) | flag::FIXED1;
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
   load_seg_real(CS, uint16_t(ivt >> 16));
   s_.rip = ivt & 0xFFFF;
 }
@@ -250,13 +250,13 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   if (new_ss.big()) s_.gpr[RSP] = uint32_t(top);
   else set_reg16(RSP, uint16_t(top));
   cs.selector = uint16_t((sel & 0xFFFC) | new_cpl);
-  s_.seg[CS] = cs;
+  set_cs(cs);
   write_descriptor_accessed(sel, desc);
   s_.rip = offset;
   uint32_t nf = fl & ~(flag::TF | flag::VM | flag::RF | flag::NT);
   if (!trap_gate) nf &= ~flag::IF;
   s_.eflags = nf | flag::FIXED1;
-  lz_op_ = LazyOp::None;
+  lf_live_ = false;
   set_cpl(new_cpl);
 }
 

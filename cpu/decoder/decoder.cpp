@@ -149,21 +149,33 @@ DecodeResult decode(ByteSource& src, bool code32, Insn& i, const uint16_t* cost_
     i.len = uint8_t(rd.pos());
     i.fn = d->fn;
     i.cost = uint8_t(cost_table ? cost_table[static_cast<unsigned>(d->cost)] : 1);
+    switch (d->cost) {
+      case CostClass::Branch:
+      case CostClass::CallRet:
+      case CostClass::FarTransfer:
+      case CostClass::Halt:
+      case CostClass::Invalid:
+      case CostClass::Serializing: i.ends_block = true; break;
+      default: break;
+    }
     if (d->flags & kInvalid) {
       i.fn = ud;
       res.status = DecodeResult::Invalid;
     } else if ((d->flags & kMemOnly) && i.mod == 3) {
       i.fn = ud;
+      i.ends_block = true;
       res.status = DecodeResult::Invalid;
     } else if (i.lock && (!(d->flags & kLock) || !i.mem())) {
       // SDM Vol.2 "LOCK": #UD unless the instruction is one of the lockable ones with a
       // memory destination.
       i.fn = ud;
+      i.ends_block = true;
       res.status = DecodeResult::LockInvalid;
     }
   } catch (const TooLongError&) {
     i.len = 15;
     i.fn = ud;
+    i.ends_block = true;
     res.status = DecodeResult::TooLong;
   }
   return res;

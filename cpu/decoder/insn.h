@@ -33,6 +33,7 @@ struct Insn {
   uint64_t imm = 0;   // first immediate (sign- or zero-extended as the table says)
   uint64_t imm2 = 0;  // second immediate (far pointer selector, ENTER level)
   uint8_t cost = 1;   // base cycle cost from the cycle model
+  bool ends_block = false;  // a control transfer (or #UD): nothing after it is pre-decoded
 
   bool mem() const { return has_modrm && mod != 3; }
 };

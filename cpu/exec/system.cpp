@@ -537,7 +537,7 @@ void sysenter(Cpu& c, const Insn&) {
   if (c.mode() == Mode::Real || sel_index(cs) == 0) c.fault(GP, 0);
   if (c.mode() == Mode::Virtual8086) c.not_implemented("virtual-8086 mode");
   c.set_flags(c.flags() & ~(flag::VM | flag::IF | flag::RF));
-  s.seg[CS] = SegmentCache{uint16_t(cs & 0xFFFC), 0, 0xFFFFFFFF, kFlatCode};
+  c.set_cs(SegmentCache{uint16_t(cs & 0xFFFC), 0, 0xFFFFFFFF, kFlatCode});
   s.seg[SS] = SegmentCache{uint16_t((cs & 0xFFFC) + 8), 0, 0xFFFFFFFF, kFlatData};
   s.gpr[RSP] = uint32_t(s.msrs.sysenter_esp);
   c.set_next_ip(uint32_t(s.msrs.sysenter_eip));
@@ -549,7 +549,7 @@ void sysexit(Cpu& c, const Insn&) {
   const uint16_t cs = uint16_t(s.msrs.sysenter_cs);
   if (c.mode() == Mode::Real || sel_index(cs) == 0 || s.cpl != 0) c.fault(GP, 0);
   constexpr uint32_t kDpl3 = 3u << 5;
-  s.seg[CS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 16) | 3), 0, 0xFFFFFFFF, kFlatCode | kDpl3};
+  c.set_cs(SegmentCache{uint16_t(((cs & 0xFFFC) + 16) | 3), 0, 0xFFFFFFFF, kFlatCode | kDpl3});
   s.seg[SS] = SegmentCache{uint16_t(((cs & 0xFFFC) + 24) | 3), 0, 0xFFFFFFFF, kFlatData | kDpl3};
   s.gpr[RSP] = c.reg32(RCX);
   c.set_next_ip(c.reg32(RDX));

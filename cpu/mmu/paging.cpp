@@ -144,7 +144,7 @@ static WalkResult walk_tables(Cpu& c, Bus& bus, uint64_t linear, unsigned access
 
 uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
   // A TLB miss, or the cached rights do not cover this access: walk.
-  TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
+  TlbEntry& e = tlb_slot(linear, access);
   const uint64_t lpn = linear >> 12;
   TlbEntry fill;
   fill.tag = lpn;
@@ -200,23 +200,31 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
 }
 
 void Cpu::flush_tlb(bool include_global) {
-  for (auto& x : tlb_)
-    if (include_global || !x.global) x = TlbEntry{};
+  end_block_ = true;  // the running block's code may now map elsewhere
+  for (auto* t : {&tlb_, &itlb_})
+    for (auto& x : *t)
+      if (include_global || !x.global) x = TlbEntry{};
 }
 
 void Cpu::invlpg(uint64_t linear) {
+  end_block_ = true;
   // A large page may cover many 4 KiB TLB entries: flush them all to be safe.
   if (s_.cr4 & (cr4::PSE | cr4::PAE)) {
     flush_tlb(true);
     return;
   }
   linear &= 0xFFFFFFFF;
-  TlbEntry& x = tlb_[(linear >> 12) & (kTlbEntries - 1)];
-  if (x.tag == (linear >> 12)) x = TlbEntry{};
+  for (auto* t : {&tlb_, &itlb_}) {
+    TlbEntry& x = (*t)[(linear >> 12) & (kTlbEntries - 1)];
+    if (x.tag == (linear >> 12)) x = TlbEntry{};
+  }
 }
 
 void Cpu::note_write(uint64_t paddr) {
-  if (dcache_->holds_code(paddr)) dcache_->invalidate_page(paddr);
+  if (dcache_->holds_code(paddr)) {
+    dcache_->invalidate_page(paddr);
+    end_block_ = true;  // the running block may be what was just overwritten
+  }
 }
 
 void Cpu::mark_code_page(uint64_t paddr) {

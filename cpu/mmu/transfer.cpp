@@ -203,7 +203,7 @@ void Cpu::far_jump(uint16_t selector, uint64_t offset, unsigned opsize) {
   write_descriptor_accessed(code_sel, code_desc);
   cs.attr |= ar::ACCESSED;
   cs.selector = uint16_t((code_sel & 0xFFFC) | cpl);  // RPL of CS is always the CPL
-  s_.seg[CS] = cs;
+  set_cs(cs);
   next_ip_ = offset;
 }
 
@@ -259,7 +259,7 @@ void Cpu::far_call(uint16_t selector, uint64_t offset, unsigned opsize) {
     write_descriptor_accessed(selector, desc);
     d.attr |= ar::ACCESSED;
     d.selector = uint16_t((selector & 0xFFFC) | cpl);
-    s_.seg[CS] = d;
+    set_cs(d);
     commit_sp(*this, s_.seg[SS], nsp);
     next_ip_ = offset;
     return;
@@ -322,7 +322,7 @@ void Cpu::far_call(uint16_t selector, uint64_t offset, unsigned opsize) {
     commit_sp(*this, ss, top);
     cs.attr |= ar::ACCESSED;
     cs.selector = uint16_t((g.selector & 0xFFFC) | new_cpl);
-    s_.seg[CS] = cs;
+    set_cs(cs);
     next_ip_ = target;
     set_cpl(new_cpl);
     return;
@@ -339,7 +339,7 @@ void Cpu::far_call(uint16_t selector, uint64_t offset, unsigned opsize) {
   write_descriptor_accessed(g.selector, cdesc);
   cs.attr |= ar::ACCESSED;
   cs.selector = uint16_t((g.selector & 0xFFFC) | cpl);
-  s_.seg[CS] = cs;
+  set_cs(cs);
   commit_sp(*this, s_.seg[SS], nsp);
   next_ip_ = target;
 }
@@ -375,7 +375,7 @@ void Cpu::far_return(unsigned opsize, uint16_t pop_bytes) {
     if (new_ip > cs.limit) fault(GP, 0);
     write_descriptor_accessed(new_cs, cdesc);
     cs.attr |= ar::ACCESSED;
-    s_.seg[CS] = cs;
+    set_cs(cs);
     set_sp(sp0 + 2ull * opsize + pop_bytes);
     next_ip_ = new_ip;
     return;
@@ -394,7 +394,7 @@ void Cpu::far_return(unsigned opsize, uint16_t pop_bytes) {
   write_descriptor_accessed(new_ss, sdesc);
   cs.attr |= ar::ACCESSED;
   ss.attr |= ar::ACCESSED;
-  s_.seg[CS] = cs;
+  set_cs(cs);
   s_.seg[SS] = ss;
   // "ESP ← ESP + SRC" after the switch releases the parameters on the caller's stack too.
   const uint64_t nmask = ss.big() ? 0xFFFFFFFFull : 0xFFFFull;
@@ -474,7 +474,7 @@ void Cpu::iret(unsigned opsize) {
     if (new_ip > cs.limit) fault(GP, 0);
     write_descriptor_accessed(new_cs, cdesc);
     cs.attr |= ar::ACCESSED;
-    s_.seg[CS] = cs;
+    set_cs(cs);
     set_sp(sp0 + 3ull * opsize);
     set_flags(nf);
     next_ip_ = new_ip;
@@ -492,7 +492,7 @@ void Cpu::iret(unsigned opsize) {
   write_descriptor_accessed(new_ss, sdesc);
   cs.attr |= ar::ACCESSED;
   ss.attr |= ar::ACCESSED;
-  s_.seg[CS] = cs;
+  set_cs(cs);
   s_.seg[SS] = ss;
   commit_sp(*this, ss, new_esp);
   set_flags(nf);

@@ -157,3 +157,41 @@ TEST(GuestRings, CpuModelSelectsTheCycleTable) {
 }
 
 }  // namespace
+
+#include "platform/loaders/image.h"
+#include "platform/loaders/multiboot.h"
+#include "platform/machine.h"
+
+namespace {
+
+// Determinism across slicing: running the kernel one step at a time (as a debugger does)
+// must end in exactly the state of one uninterrupted run — registers, cycle count, RAM and
+// devices — and produce the same output. Record/replay and reverse execution rely on it.
+TEST(GuestRings, SteppingEndsInTheSameStateAsRunning) {
+  auto boot = [](std::string& out) {
+    platform::MachineConfig cfg;
+    cfg.output = [&out](uint8_t b) { out += char(b); };
+    auto m = std::make_unique<platform::Machine>(cfg);
+    platform::load_multiboot(*m, platform::read_image(kGuests + "/rings.elf"), {});
+    return m;
+  };
+  std::string out_run, out_step;
+  auto a = boot(out_run);
+  const platform::RunOutcome ra = a->run({});
+  auto b = boot(out_step);
+  platform::RunOutcome rb;
+  unsigned steps = 0;
+  for (;;) {
+    rb = b->run({.max_steps = 1});
+    if (rb.kind != platform::StopKind::StepLimit) break;
+    ASSERT_LT(++steps, 1000000u);
+  }
+  EXPECT_EQ(ra.kind, platform::StopKind::ExitPort);
+  EXPECT_EQ(rb.kind, ra.kind);
+  EXPECT_EQ(out_step, out_run);
+  EXPECT_EQ(b->cpu().state().instret, a->cpu().state().instret);
+  EXPECT_EQ(b->cpu().state().cycles, a->cpu().state().cycles);
+  EXPECT_EQ(b->state_hash(), a->state_hash());
+}
+
+}  // namespace
