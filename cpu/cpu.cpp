@@ -2,11 +2,13 @@
 // operand access and the state dump.
 #include "cpu/cpu.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "cpu/cycles/model.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/exec/fast.h"
 #include "cpu/internal.h"
 
 namespace cpu {
@@ -47,9 +49,9 @@ void Cpu::reset() {
   s_.dr[6] = 0xFFFF0FF0;
   s_.dr[7] = 0x400;
   lf_live_ = false;
-  intr_ = false;
-  nmi_pending_ = false;
-  stop_requested_ = false;
+  attn_.intr = false;
+  attn_.nmi = false;
+  attn_.stop = false;
   pending_stop_ = StopReason::None;
   last_mode_ = mode_info();
   flush_tlb(true);
@@ -79,7 +81,7 @@ void Cpu::check_mode() {
   if (now == last_mode_) return;
   const ModeInfo before = last_mode_;
   last_mode_ = now;
-  end_block_ = true;
+  attn_.end_block = true;
   if (obs_) {
     Event e;
     e.kind = EventKind::ModeChange;
@@ -106,7 +108,7 @@ void Cpu::emit_raw(Event& e) {
 
 void Cpu::set_cpl(uint8_t cpl) {
   s_.cpl = cpl;
-  end_block_ = true;
+  attn_.end_block = true;
   check_mode();
 }
 
@@ -130,7 +132,7 @@ void Cpu::set_flags(uint32_t v) {
   // Bits 3, 5, 15 and 22-31 always read as 0; bit 1 as 1 (SDM Vol.1 3.4.3).
   s_.eflags = (v & 0x003F7FD5u) | flag::FIXED1;
   lf_live_ = false;
-  end_block_ = true;  // TF may now be set: single-stepping takes the exact path
+  attn_.end_block = true;  // TF may now be set: single-stepping takes the exact path
   if (vm_changed) check_mode();
 }
 
@@ -182,7 +184,7 @@ void Cpu::not_implemented(const std::string& what) { throw NotImplemented{what};
 
 void Cpu::halt() {
   s_.halted = true;
-  end_block_ = true;
+  attn_.end_block = true;
   if (obs_) {
     Event e;
     e.kind = EventKind::Halt;
@@ -251,11 +253,13 @@ DecodeBlock* Cpu::build_block(uint64_t paddr, const uint8_t* page, bool code32) 
     } catch (const PageSource::Crosses&) {
       break;
     }
+    i.fn = specialize(i);
     ++b.count;
     off += i.len;
     if (i.ends_block) break;
   }
   if (b.count == 0) return nullptr;
+  b.bytes = uint16_t(off - (paddr & kPageMask));
   mark_code_page(paddr);
   b.tag = paddr + 1;
   b.gen = dcache_->gen(paddr);
@@ -334,43 +338,51 @@ void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
 // mode or translation, a write to code). The fast path of run().
 void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
   uint64_t ip = s_.rip;
+  uint64_t n = 0;  // steps taken here
   try {
-    const DecodeCache::Block* b = current_block();
+    const DecodeBlock* b = current_block();
     if (!b || (s_.eflags & flag::TF)) {
       execute_one();
       ++steps;
       return;
     }
-    end_block_ = false;
-    const uint32_t limit = s_.seg[CS].limit;
+    // Fast path only when the whole block lies inside the CS limit; otherwise step exactly
+    // so the instruction that crosses the limit raises its #GP(0).
+    if (mode() != Mode::Long && ip + b->bytes - 1 > s_.seg[CS].limit) {
+      execute_one();
+      ++steps;
+      return;
+    }
+    attn_.end_block = false;
     const uint64_t mask = ip_mask();
-    const bool check_limit = mode() != Mode::Long;
+    // Stop after `budget` steps: within the step limit and, since an instruction retires at
+    // most once per step, within the instruction limit.
+    const uint64_t budget = std::min(lim.max_steps - steps, lim.max_instructions - s_.instret);
+    const uint64_t cycle_limit = lim.cycle_limit;
     for (unsigned k = 0;;) {
       const Insn& i = b->insns[k];
-      if (check_limit && ip + i.len - 1 > limit) fault(GP, 0);
       cur_ = &i;
       const uint64_t fall = (ip + i.len) & mask;
       next_ip_ = fall;
       i.fn(*this, i);
       s_.rip = next_ip_;
       s_.cycles += i.cost;
-      if (repeating_) repeating_ = false;
-      else s_.instret++;
-      ++steps;
+      s_.instret += !repeating_;
+      repeating_ = false;
+      ++n;
       if (next_ip_ != fall || ++k == b->count) break;
-      if (end_block_ | intr_ | nmi_pending_ | stop_requested_) break;
-      if (steps >= lim.max_steps || s_.instret >= lim.max_instructions ||
-          s_.cycles >= lim.cycle_limit)
-        break;
+      if (attention()) break;
+      if (n >= budget || s_.cycles >= cycle_limit) break;
       ip = fall;
     }
   } catch (const Fault& f) {
-    ++steps;
+    ++n;
     fault_in_instruction(f, ip);
-  } catch (const NotImplemented& n) {
-    ++steps;
-    not_implemented_in_instruction(n, ip);
+  } catch (const NotImplemented& n_) {
+    ++n;
+    not_implemented_in_instruction(n_, ip);
   }
+  steps += n;
   cur_ = nullptr;
 }
 
@@ -378,13 +390,13 @@ StopReason Cpu::run(const RunLimits& lim) {
   pending_stop_ = StopReason::None;
   uint64_t steps = 0;
   for (;;) {
-    if (stop_requested_) {
-      stop_requested_ = false;
+    if (attn_.stop) {
+      attn_.stop = false;
       return StopReason::StopRequested;
     }
     // Interrupts are recognised at instruction boundaries (SDM Vol.3 6.9), so one pending
     // after the last step is delivered before the run returns.
-    if ((intr_ || nmi_pending_) && service_interrupts()) {
+    if ((attn_.intr || attn_.nmi) && service_interrupts()) {
       if (pending_stop_ != StopReason::None) return pending_stop_;
       continue;
     }
@@ -392,7 +404,7 @@ StopReason Cpu::run(const RunLimits& lim) {
     if (steps >= lim.max_steps) return StopReason::StepLimit;
     if (s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
     if (s_.halted) {
-      if (!(s_.eflags & flag::IF) && !nmi_pending_) return StopReason::HaltedForever;
+      if (!(s_.eflags & flag::IF) && !attn_.nmi) return StopReason::HaltedForever;
       return StopReason::Halted;
     }
     execute_block(lim, steps);
@@ -450,7 +462,7 @@ bool Cpu::debug_read_linear(uint64_t linear, void* data, size_t len) {
 
 void Cpu::invalidate_code(uint64_t paddr, uint64_t len) {
   if (!len) return;
-  end_block_ = true;
+  attn_.end_block = true;
   for (uint64_t p = paddr & ~kPageMask; p < paddr + len; p += kPageSize) dcache_->invalidate_page(p);
 }
 

@@ -103,9 +103,9 @@ class Cpu {
   const CycleModel& cycle_model() const { return *model_; }
 
   // The INTR pin, driven by the interrupt controller; sampled at instruction boundaries.
-  void set_intr(bool level) { intr_ = level; }
-  void raise_nmi() { nmi_pending_ = true; }
-  void request_stop() { stop_requested_ = true; }
+  void set_intr(bool level) { attn_.intr = level; }
+  void raise_nmi() { attn_.nmi = true; }
+  void request_stop() { attn_.stop = true; }
 
   StopReason run(const RunLimits& limits);
   StopReason step() { return run({UINT64_MAX, 1, UINT64_MAX}); }
@@ -347,7 +347,7 @@ class Cpu {
   // Every write of the CS cache goes through here: a running decoded block ends.
   void set_cs(const SegmentCache& c) {
     s_.seg[CS] = c;
-    end_block_ = true;
+    attn_.end_block = true;
   }
 
   // Raise a fault (throws Fault).
@@ -474,17 +474,25 @@ class Cpu {
   uint64_t lf_res_ = 0;
   uint32_t lf_aux_ = 0;   // CF, AF, OF in their EFLAGS positions
 
-  bool intr_ = false;
-  bool nmi_pending_ = false;
-  bool stop_requested_ = false;
+  // The four reasons a running block stops early, together so attention() is one load.
+  struct Attention {
+    bool intr = false;         // the INTR line
+    bool nmi = false;          // an NMI is pending
+    bool stop = false;         // request_stop()
+    bool end_block = false;    // CS, CPL, mode or translation changed, code written, TF, HLT
+  } attn_;
+  static_assert(sizeof(Attention) == 4);
+  bool attention() const {
+    uint32_t v;
+    __builtin_memcpy(&v, &attn_, sizeof v);
+    return v != 0;
+  }
   StopReason pending_stop_ = StopReason::None;
   std::string stop_detail_;
 
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
-  // Set by anything that invalidates what a running block assumed: CS, CPL, mode or
-  // translation changed, code was written, TF set, the CPU halted.
-  bool end_block_ = false;
+
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 

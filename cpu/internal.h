@@ -26,6 +26,7 @@ struct DecodeBlock {
   uint32_t gen = 0;
   bool code32 = false;
   uint8_t count = 0;
+  uint16_t bytes = 0;  // length of all its instructions
   Insn insns[kMax]{};
 };
 

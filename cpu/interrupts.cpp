@@ -98,14 +98,14 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
 
 bool Cpu::service_interrupts() {
   if (s_.instret < s_.shadow_until) return false;  // STI / MOV SS shadow (SDM Vol.3 6.8.3)
-  if (nmi_pending_ && !s_.nmi_blocked) {
-    nmi_pending_ = false;
+  if (attn_.nmi && !s_.nmi_blocked) {
+    attn_.nmi = false;
     s_.halted = false;
     s_.nmi_blocked = true;  // until the next IRET (SDM Vol.3 6.7.1)
     deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
     return true;
   }
-  if (intr_ && (s_.eflags & flag::IF)) {
+  if (attn_.intr && (s_.eflags & flag::IF)) {
     const uint8_t v = bus_.intr_ack();
     s_.halted = false;
     deliver_event(v, InterruptSource::External, false, 0, false);

@@ -200,14 +200,14 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
 }
 
 void Cpu::flush_tlb(bool include_global) {
-  end_block_ = true;  // the running block's code may now map elsewhere
+  attn_.end_block = true;  // the running block's code may now map elsewhere
   for (auto* t : {&tlb_, &itlb_})
     for (auto& x : *t)
       if (include_global || !x.global) x = TlbEntry{};
 }
 
 void Cpu::invlpg(uint64_t linear) {
-  end_block_ = true;
+  attn_.end_block = true;
   // A large page may cover many 4 KiB TLB entries: flush them all to be safe.
   if (s_.cr4 & (cr4::PSE | cr4::PAE)) {
     flush_tlb(true);
@@ -223,7 +223,7 @@ void Cpu::invlpg(uint64_t linear) {
 void Cpu::note_write(uint64_t paddr) {
   if (dcache_->holds_code(paddr)) {
     dcache_->invalidate_page(paddr);
-    end_block_ = true;  // the running block may be what was just overwritten
+    attn_.end_block = true;  // the running block may be what was just overwritten
   }
 }
 

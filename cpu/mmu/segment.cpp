@@ -55,7 +55,7 @@ void Cpu::load_seg_real(unsigned seg, uint16_t selector) {
   SegmentCache& c = s_.seg[seg];
   c.selector = selector;
   c.base = uint64_t(selector) << 4;
-  if (seg == CS) end_block_ = true;
+  if (seg == CS) attn_.end_block = true;
   if (seg == CS) {
     // The CS cache's attributes stay as they were, but it must stay a usable code segment.
     c.attr = (c.attr & ~ar::UNUSABLE) | ar::P | ar::S;
