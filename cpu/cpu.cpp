@@ -179,9 +179,12 @@ void Cpu::preserve_cf() {
 
 void Cpu::fold_flags(uint32_t& f) const {
   if (lz_op_ == LazyOp::None) return;
-  f &= ~flag::ARITH;
-  f |= (cf() ? flag::CF : 0) | (pf() ? flag::PF : 0) | (af() ? flag::AF : 0) |
-       (zf() ? flag::ZF : 0) | (sf() ? flag::SF : 0) | (of() ? flag::OF : 0);
+  // Compute before clearing: after INC/DEC, cf() reads the CF kept in s_.eflags, and `f`
+  // may be s_.eflags itself (set_arith_flags). Clearing first lost CF, which INC and DEC
+  // must leave unaffected (SDM Vol.2 INC, DEC: "The CF flag is not affected").
+  const uint32_t bits = (cf() ? flag::CF : 0) | (pf() ? flag::PF : 0) | (af() ? flag::AF : 0) |
+                        (zf() ? flag::ZF : 0) | (sf() ? flag::SF : 0) | (of() ? flag::OF : 0);
+  f = (f & ~flag::ARITH) | bits;
 }
 
 uint32_t Cpu::flags() const {
