@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   cmake ninja-build g++ gcc-multilib binutils pkg-config
-  libboost-program-options-dev libcapstone-dev libgtest-dev
+  libboost-program-options-dev libcapstone-dev libgtest-dev libunicorn-dev
   libimgui-dev libstb-dev libglfw3-dev xvfb
 )
 

@@ -84,8 +84,15 @@ void xadd_E_G(Cpu& c, const Insn& i) {
   const unsigned size = wsize(i);
   const uint64_t dst = c.read_rm_rmw(i, size), src = c.reg(i.reg, size);
   const uint64_t sum = (dst + src) & mask_of(size);
-  c.write_rm(i, size, sum);
-  c.set_reg(i.reg, size, dst);
+  if (i.mod == 3) {
+    // In the SDM's order, SRC = DEST before DEST = TEMP: when both name the same register
+    // (XADD DL, DL) the register ends up holding the sum.
+    c.set_reg(i.reg, size, dst);
+    c.write_rm(i, size, sum);
+  } else {
+    c.write_rm(i, size, sum);  // may fault: before the register changes
+    c.set_reg(i.reg, size, dst);
+  }
   c.set_lazy(Cpu::LazyOp::Add, size, dst, src, sum);
 }
 

@@ -180,4 +180,39 @@ TEST_F(Alu, LockOnRegisterDestinationIsUd) {
   EXPECT_EQ(cpu.state().instret, 0u);
 }
 
+// Found by the differential harness (tests/diff): CF kept by DEC was lost by the next
+// instruction that sets only some flags. SDM Vol.2 DEC: CF not affected; CMPXCHG8B: ZF
+// set or cleared, "The CF, PF, AF, SF, and OF flags are unaffected."
+TEST_F(Alu, DecKeepsCarryThroughCmpxchg8b) {
+  real16();
+  code({0x39, 0xD8,                     // cmp ax, bx: 0 - 1 sets CF
+        0x49,                           // dec cx: CF unaffected
+        0x0F, 0xC7, 0x0E, 0x00, 0x80}); // cmpxchg8b [0x8000]: not equal, ZF = 0
+  set(RAX, 0);
+  set(RBX, 1);
+  set(RCX, 0);
+  set(RDX, 0);
+  bus.set_dword(0x8000, 0x12345678);
+  bus.set_dword(0x8004, 0x9ABCDEF0);
+  run(3);
+  EXPECT_EQ(reg(RCX), 0xFFFFu);
+  EXPECT_EQ(eax(), 0x12345678u);
+  EXPECT_EQ(reg(RDX), 0x9ABCDEF0u);
+  EXPECT_EQ(eflags() & (flag::CF | flag::ZF), flag::CF);
+}
+
+// Found by the differential harness: XADD with the same register as both operands. SDM
+// Vol.2 XADD: TEMP <- SRC + DEST; SRC <- DEST; DEST <- TEMP, so the register ends up
+// holding the sum.
+TEST_F(Alu, XaddSameRegisterHoldsTheSum) {
+  protected32();
+  code({0x0F, 0xC0, 0xD2});  // xadd dl, dl
+  set(RDX, 0xF3EEF957);
+  run(1);
+  EXPECT_EQ(reg(RDX), 0xF3EEF9AEu);
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_FALSE(flag_set(flag::CF));
+  EXPECT_TRUE(flag_set(flag::OF));  // 0x57 + 0x57 = 0xAE: positive + positive = negative
+}
+
 }  // namespace
