@@ -145,35 +145,11 @@ void Cpu::set_arith_flags(uint32_t mask, uint32_t bits) {
 // ---------------------------------------------------------------------------------------
 // Stack
 
-void Cpu::set_sp(uint64_t v) {
-  if (stack_size() == 4) s_.gpr[RSP] = uint32_t(v);
-  else set_reg16(RSP, uint16_t(v));
-}
-
-void Cpu::push(unsigned size, uint64_t v) {
-  const uint64_t nsp = (sp() - size) & (stack_size() == 4 ? 0xFFFFFFFFull : 0xFFFFull);
-  write_sized(SS, nsp, size, v);  // write first: a fault leaves ESP unchanged
-  set_sp(nsp);
-}
-
-uint64_t Cpu::pop(unsigned size) {
-  const uint64_t v = read_sized(SS, sp(), size);
-  set_sp(sp() + size);
-  return v;
-}
-
 uint64_t Cpu::peek(unsigned size, uint64_t depth) {
   const uint64_t mask = stack_size() == 4 ? 0xFFFFFFFFull : 0xFFFFull;
   return read_sized(SS, (sp() + depth) & mask, size);
 }
 
-void Cpu::jump_near(uint64_t target, unsigned opsize) {
-  if (opsize == 2) target &= 0xFFFF;
-  else target &= 0xFFFFFFFF;
-  // SDM Vol.2 JMP: #GP(0) if the target is beyond the code segment limit.
-  if (mode() != Mode::Long && target > s_.seg[CS].limit) fault(GP, 0);
-  next_ip_ = target;
-}
 
 // ---------------------------------------------------------------------------------------
 // Faults

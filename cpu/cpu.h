@@ -306,9 +306,20 @@ class Cpu {
   // Stack. push/pop honour SS.B for the stack-pointer size.
   unsigned stack_size() const { return s_.seg[SS].big() ? 4 : 2; }
   uint64_t sp() const { return stack_size() == 4 ? uint32_t(s_.gpr[RSP]) : uint16_t(s_.gpr[RSP]); }
-  void set_sp(uint64_t v);
-  void push(unsigned size, uint64_t v);
-  uint64_t pop(unsigned size);
+  void set_sp(uint64_t v) {
+    if (stack_size() == 4) s_.gpr[RSP] = uint32_t(v);
+    else set_reg16(RSP, uint16_t(v));
+  }
+  void push(unsigned size, uint64_t v) {
+    const uint64_t nsp = (sp() - size) & (stack_size() == 4 ? 0xFFFFFFFFull : 0xFFFFull);
+    write_sized(SS, nsp, size, v);  // write first: a fault leaves ESP unchanged
+    set_sp(nsp);
+  }
+  uint64_t pop(unsigned size) {
+    const uint64_t v = read_sized(SS, sp(), size);
+    set_sp(sp() + size);
+    return v;
+  }
   uint64_t peek(unsigned size, uint64_t depth_bytes = 0);  // read without moving SP
 
   // Control transfer helpers.
@@ -320,7 +331,12 @@ class Cpu {
     next_ip_ = s_.rip;
     repeating_ = true;
   }
-  void jump_near(uint64_t target, unsigned opsize);  // checks the CS limit (#GP(0))
+  // Near jump: #GP(0) if the target is beyond the code segment limit (SDM Vol.2 JMP).
+  void jump_near(uint64_t target, unsigned opsize) {
+    target &= (opsize == 2) ? 0xFFFFull : 0xFFFFFFFFull;
+    if (!(s_.efer & efer::LMA) && target > s_.seg[CS].limit) fault(GP, 0);
+    next_ip_ = target;
+  }
   uint64_t ip_mask() const { return s_.seg[CS].big() ? 0xFFFFFFFFull : 0xFFFFull; }
 
   // Segment loads (mmu/segment.cpp): the full SDM load-time checks for each kind of load.

@@ -68,6 +68,19 @@ void alu_r_m32(Cpu& c, const Insn& i) {
   if constexpr (Op != CMP) c.set_reg32(i.reg, r);
 }
 
+// op r/m32(memory), r32: read-modify-write (CMP only reads).
+template <unsigned Op>
+void alu_m_r32(Cpu& c, const Insn& i) {
+  const uint64_t a = c.ea(i);
+  if constexpr (Op == CMP) {
+    alu32<Op>(c, uint32_t(c.read_sized(i.seg, a, 4)), c.reg32(i.reg));
+  } else {
+    const uint32_t m = uint32_t(c.read_sized_rmw(i.seg, a, 4));
+    const uint32_t r = alu32<Op>(c, m, c.reg32(i.reg));
+    c.write_sized(i.seg, a, 4, r);
+  }
+}
+
 // op r/m32(reg), imm (81 and 83 with mod = 3; the decoder sign-extended an 83 immediate).
 template <unsigned Op>
 void alu_rm_i32(Cpu& c, const Insn& i) {
@@ -88,6 +101,7 @@ void alu_eax_i32(Cpu& c, const Insn& i) {
 RINGSIDE_ALU_TABLE(alu_rm_r32)
 RINGSIDE_ALU_TABLE(alu_r_rm32)
 RINGSIDE_ALU_TABLE(alu_r_m32)
+RINGSIDE_ALU_TABLE(alu_m_r32)
 RINGSIDE_ALU_TABLE(alu_rm_i32)
 RINGSIDE_ALU_TABLE(alu_eax_i32)
 #undef RINGSIDE_ALU_TABLE
@@ -131,7 +145,7 @@ Handler specialize(const Insn& i) {
   if (i.opsize != 4 || i.lock) return i.fn;
   const unsigned op = (i.op >> 3) & 7;
   const bool reg_form = i.has_modrm && i.mod == 3;
-  if (i.fn == alu_E_G && (i.op & 1)) return reg_form ? alu_rm_r32_table[op] : i.fn;
+  if (i.fn == alu_E_G && (i.op & 1)) return reg_form ? alu_rm_r32_table[op] : alu_m_r32_table[op];
   if (i.fn == alu_G_E && (i.op & 1)) return reg_form ? alu_r_rm32_table[op] : alu_r_m32_table[op];
   if (i.fn == alu_A_I && (i.op & 1)) return alu_eax_i32_table[op];
   if (i.fn == grp1_E_I && (i.op == 0x81 || i.op == 0x83) && reg_form) return alu_rm_i32_table[i.reg];
