@@ -19,6 +19,8 @@ namespace cpu {
 Cpu::Cpu(Bus& bus) : bus_(bus), model_(&haswell_model()),
                      dcache_(std::make_unique<DecodeCache>()) {
   mem_access_cost_ = model_->mem_access;
+  static_assert(kCodePages == DecodeCache::kPages);
+  code_pages_ = dcache_->is_code.data();
   reset();
 }
 

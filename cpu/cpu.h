@@ -273,7 +273,8 @@ class Cpu {
     const unsigned acc = kAccessWrite | (supervisor ? 0 : user_access());
     if (((linear & kPageMask) + size) <= kPageSize) {
       const TlbEntry& e = tlb_[(linear >> 12) & (kTlbEntries - 1)];
-      if (e.tag == (linear >> 12) && ((e.allow >> acc) & 1) && e.host_w && !e.code) [[likely]] {
+      if (e.tag == (linear >> 12) && ((e.allow >> acc) & 1) && e.host_w &&
+          !code_pages_[(e.ppage >> 12) & (kCodePages - 1)]) [[likely]] {
         s_.cycles += mem_access_cost_;
         __builtin_memcpy(e.host_w + (linear & kPageMask), &v, size);
         return;
@@ -411,8 +412,6 @@ class Cpu {
   // A direct-mapped TLB. Each entry caches one 4 KiB translation with the permission for
   // every kind of access: bit `access` of `allow` is set when that access may proceed
   // without a walk (a write only once the dirty bit is set, so the first write walks).
-  // `code` marks a physical page holding decoded instructions: writes take the slow path,
-  // which invalidates them.
   struct TlbEntry {
     uint64_t tag = ~0ull;  // linear page number; ~0 = empty
     uint64_t ppage = 0;    // physical address of the page
@@ -420,7 +419,6 @@ class Cpu {
     uint8_t* host_w = nullptr;
     uint8_t allow = 0;
     bool global = false;
-    bool code = false;
   };
   static constexpr unsigned kTlbEntries = 1024;
   static_assert((kTlbEntries & (kTlbEntries - 1)) == 0);
@@ -517,6 +515,10 @@ class Cpu {
   std::array<TlbEntry, kTlbEntries> tlb_{};
   std::array<TlbEntry, kTlbEntries> itlb_{};
   uint16_t mem_access_cost_ = 0;
+  // One byte per physical page (aliased above 4 GiB): set while decoded code from that page
+  // is cached. Writes to such a page take the slow path, which drops the decoded code.
+  static constexpr unsigned kCodePages = 1u << 20;
+  const uint8_t* code_pages_ = nullptr;  // DecodeCache::is_code
   std::unique_ptr<DecodeCache> dcache_;
   Insn scratch_insn_;
 };

@@ -174,7 +174,6 @@ uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
   }
   fill.host_r = bus_.page(fill.ppage, false);
   fill.host_w = bus_.page(fill.ppage, true);
-  fill.code = dcache_->holds_code(fill.ppage);
   e = fill;
   paddr = e.ppage | (linear & kPageMask);
   return (access & kAccessWrite) ? e.host_w : e.host_r;
@@ -227,14 +226,7 @@ void Cpu::note_write(uint64_t paddr) {
   }
 }
 
-void Cpu::mark_code_page(uint64_t paddr) {
-  if (dcache_->holds_code(paddr)) return;
-  dcache_->mark_code(paddr);
-  // Writes through any TLB entry for this page must now take the slow path.
-  const uint64_t page = paddr & ~kPageMask;
-  for (auto& x : tlb_)
-    if (x.tag != ~0ull && x.ppage == page) x.code = true;
-}
+void Cpu::mark_code_page(uint64_t paddr) { dcache_->mark_code(paddr); }
 
 // ---------------------------------------------------------------------------------------
 // Segment checks (SDM Vol.3 5.3 limit checking, 5.4 type checking)
