@@ -258,7 +258,9 @@ class Cpu {
   uint64_t ip_mask() const { return s_.seg[CS].big() ? 0xFFFFFFFFull : 0xFFFFull; }
 
   // Segment loads (mmu/segment.cpp): the full SDM load-time checks for each kind of load.
-  void load_seg(unsigned seg, uint16_t selector);  // MOV/POP/LxS to a data or stack segment
+  // MOV/POP/LxS to a data or stack segment. The MOV SS / POP SS interrupt shadow is the
+  // caller's to set: LSS has none (SDM Vol.3 6.8.3).
+  void load_seg(unsigned seg, uint16_t selector);
   void load_seg_real(unsigned seg, uint16_t selector);  // real-mode semantics
   // Reads the 8-byte descriptor for `selector` from the GDT or LDT. Returns false when the
   // selector is outside the table limit.

@@ -46,6 +46,8 @@ void mov_E_S(Cpu& c, const Insn& i) {
 void mov_S_E(Cpu& c, const Insn& i) {
   if (i.reg > 5 || i.reg == CS) c.fault(UD);
   c.load_seg(i.reg, uint16_t(c.read_rm(i, 2)));
+  // SDM Vol.3 6.8.3: MOV SS inhibits interrupts until after the next instruction.
+  if (i.reg == SS) c.set_interrupt_shadow();
 }
 
 void lea_G_M(Cpu& c, const Insn& i) { c.set_reg(i.reg, i.opsize, c.ea(i)); }
@@ -84,8 +86,14 @@ void xadd_E_G(Cpu& c, const Insn& i) {
   const unsigned size = wsize(i);
   const uint64_t dst = c.read_rm_rmw(i, size), src = c.reg(i.reg, size);
   const uint64_t sum = (dst + src) & mask_of(size);
-  c.write_rm(i, size, sum);
-  c.set_reg(i.reg, size, dst);
+  if (i.mod == 3) {
+    // SRC := DEST, then DEST := TEMP, in that order: `xadd eax, eax` leaves the sum.
+    c.set_reg(i.reg, size, dst);
+    c.set_reg(i.rm, size, sum);
+  } else {
+    c.write_rm(i, size, sum);  // cannot fault: read_rm_rmw probed it for writing
+    c.set_reg(i.reg, size, dst);
+  }
   c.set_lazy(Cpu::LazyOp::Add, size, dst, src, sum);
 }
 
@@ -124,6 +132,7 @@ void xlat(Cpu& c, const Insn& i) {
 
 void lxs_G_M(Cpu& c, const Insn& i) {
   // LES (C4), LDS (C5), LSS (0F B2), LFS (0F B4), LGS (0F B5): offset then selector.
+  // LSS sets no interrupt shadow (SDM Vol.3 6.8.3 names only MOV SS and POP SS).
   unsigned seg;
   switch (i.op) {
     case 0xC4: seg = ES; break;
