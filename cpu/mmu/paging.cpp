@@ -303,7 +303,10 @@ uint64_t Cpu::read_rmw_slow(uint64_t lin, unsigned size) {
   // Probe for write first so a read-only page faults as a write (SDM: RMW accesses).
   const unsigned acc = kAccessWrite | user_access();
   translate(lin, acc);
-  if (((lin & kPageMask) + size) > kPageSize) translate((lin + size - 1) & 0xFFFFFFFF, acc);
+  // A split access faulting on its second page reports the first byte of that page in CR2
+  // (SDM Vol.3 6.15 "Interrupt 14": the linear address that generated the exception), as
+  // write_linear_slow and the byte-wise read path do.
+  if (((lin & kPageMask) + size) > kPageSize) translate(((lin | kPageMask) + 1) & 0xFFFFFFFF, acc);
   return read_linear(lin, size, false);
 }
 
