@@ -287,4 +287,22 @@ TEST_F(Paging, ContributoryWhileDeliveringBenignIsSerial) {
   EXPECT_EQ(error_code(), UD * 8u + 2 + 1);
 }
 
+// ---------------------------------------------------------------------------------------
+// 4 MiB pages (PSE-36)
+
+TEST_F(Paging, Pse4MiBPdeBitsAboveMaxPhyAddrAreReserved) {
+  // SDM Vol.3 4.3, Table 4-4 and Figure 4-4: in a PDE mapping a 4 MiB page, bits 20:13 hold
+  // physical-address bits (M-1):32 and the rest of 21:13 is reserved. With MAXPHYADDR 39,
+  // bits 21:20 are reserved.
+  for (uint32_t bit : {20u, 21u}) {
+    setup_pm();
+    setup_paging();
+    cpu.write_cr4(cr4::PSE);
+    bus.set_dword(kPd + 4, 0x800000 | 0x83 | (1u << bit));
+    EXPECT_EQ(fault_of({0xA1, 0x10, 0x00, 0x40, 0x00}), PF) << bit;
+    EXPECT_EQ(error_code(), 0x9u) << bit;  // P | RSVD
+    EXPECT_EQ(st().cr2, 0x400010u);
+  }
+}
+
 }  // namespace
