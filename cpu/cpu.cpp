@@ -399,6 +399,9 @@ void Cpu::execute_one() {
   try {
     const Insn& i = fetch_decode();
     cur_ = &i;
+    // SDM Vol.3 17.3.1.1: RF is cleared at the start of every instruction (after the fetch
+    // checks), so an RF=1 loaded by IRET lasts for one instruction.
+    s_.eflags &= ~flag::RF;
     next_ip_ = (start_ip + i.len) & ip_mask();
     i.fn(*this, i);
     s_.rip = next_ip_;

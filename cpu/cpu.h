@@ -346,12 +346,15 @@ class Cpu {
   const Insn& fetch_decode();
   [[gnu::noinline]] const Insn& fetch_decode_slow();
   bool service_interrupts();  // true if an interrupt was delivered
-  void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip);
+  // `fault_rf`: the event is a fault-class exception, whose EFLAGS image carries RF=1.
+  void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,
+               bool fault_rf = false);
   void deliver_exception(const Fault& f, bool trap);
-  void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception);
+  void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception,
+                     bool fault = false);
   void deliver_real(uint8_t vector, uint64_t return_ip);
   void deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                         uint64_t return_ip);
+                         uint64_t return_ip, bool fault_rf);
   void shutdown(const std::string& why);
   void fold_flags(uint32_t& eflags) const;
   void mode_changed(const ModeInfo& before);

@@ -47,12 +47,12 @@ void Cpu::shutdown(const std::string& why) {
 
 // Delivers an exception or interrupt, handling faults during delivery: a contributory or
 // page fault during delivery becomes #DF; a fault while delivering #DF shuts down.
-void Cpu::deliver_exception(const Fault& f, bool /*trap*/) {
-  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true);
+void Cpu::deliver_exception(const Fault& f, bool trap) {
+  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true, !trap);
 }
 
 void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                        bool is_exception) {
+                        bool is_exception, bool fault) {
   Fault cur{vector, has_ec, ec};
   bool exc = is_exception;
   for (unsigned depth = 0;; ++depth) {
@@ -70,8 +70,12 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
         emit(e);
       }
       s_.cycles += exc ? model_->exception_delivery : model_->interrupt_delivery;
+      // SDM Vol.3 17.3.1.1: a fault-class exception pushes RF=1 (instruction breakpoints,
+      // which would be the exception, do not fire here). A fault raised while delivering
+      // an event is a fault too; #DF is an abort.
+      const bool rf = exc && cur.vector != DF && (depth > 0 || fault);
       deliver(cur.vector, exc ? InterruptSource::External : src, cur.has_error_code,
-              cur.error_code, s_.rip);
+              cur.error_code, s_.rip, rf);
       return;
     } catch (const Fault& g) {
       if (cur.vector == DF || depth > 4) {
@@ -131,13 +135,14 @@ void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
   next_ip_ = s_.rip;
 }
 
-void Cpu::deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip) {
+void Cpu::deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,
+                  bool fault_rf) {
   switch (mode()) {
     case Mode::Real:
       deliver_real(vector, return_ip);
       break;
     case Mode::Protected:
-      deliver_protected(vector, src, has_ec, ec, return_ip);
+      deliver_protected(vector, src, has_ec, ec, return_ip, fault_rf);
       break;
     case Mode::Virtual8086:
       not_implemented("interrupt delivery in virtual-8086 mode");
@@ -165,7 +170,7 @@ void Cpu::deliver_real(uint8_t vector, uint64_t return_ip) {
 // SDM Vol.3 6.12.1: protected-mode delivery through an interrupt or trap gate, with the
 // stack switch through the TSS on a privilege change.
 void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                            uint64_t return_ip) {
+                            uint64_t return_ip, bool fault_rf) {
   const bool soft = src == InterruptSource::Software || src == InterruptSource::Int3 ||
                     src == InterruptSource::Into;
   const uint32_t ext = soft ? 0 : 1;
@@ -212,7 +217,7 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
     frame[nframe++] = s_.seg[SS].selector;
     frame[nframe++] = uint32_t(s_.gpr[RSP]);
   }
-  frame[nframe++] = fl;
+  frame[nframe++] = fault_rf ? (fl | flag::RF) : fl;
   frame[nframe++] = s_.seg[CS].selector;
   frame[nframe++] = return_ip;
   if (has_ec) frame[nframe++] = ec;

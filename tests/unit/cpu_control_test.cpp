@@ -555,4 +555,43 @@ TEST_F(Control, IoBitmapBeyondTssLimitIsGp) {
   EXPECT_EQ(st().rip, kCode + 1);
 }
 
+// ---------------------------------------------------------------------------------------
+// RF in the EFLAGS image of an exception frame (SDM Vol.3 17.3.1.1)
+
+TEST_F(Control, FaultFramePushesRfSet) {
+  // "For any fault-class exception except a debug exception generated in response to an
+  // instruction breakpoint, the value pushed for RF is 1."
+  setup_pm();
+  EXPECT_EQ(fault_of({0x8E, 0xC8}), UD);  // mov cs, ax
+  EXPECT_TRUE(stack_dword(2) & flag::RF);
+  EXPECT_FALSE(flag_set(flag::RF));  // the handler itself runs with RF clear
+  setup_pm();
+  cpu.state().seg[DS].limit = 0xFFF;
+  EXPECT_EQ(fault_of({0xA1, 0x00, 0x80, 0x00, 0x00}), GP);
+  EXPECT_TRUE(stack_dword(3) & flag::RF);
+}
+
+TEST_F(Control, TrapAndSoftwareInterruptFramesPushRfClear) {
+  setup_pm();
+  EXPECT_EQ(fault_of({0xCC}), BP);  // a trap
+  EXPECT_FALSE(stack_dword(2) & flag::RF);
+  setup_pm();
+  cpu.set_flags(cpu.flags() | flag::TF);
+  EXPECT_EQ(fault_of({0x90}), DB);  // single-step trap
+  EXPECT_FALSE(stack_dword(2) & flag::RF);
+}
+
+TEST_F(Control, RfLoadedByIretLastsOneInstruction) {
+  setup_pm();
+  bus.set_dword(kStack - 12, kCode + 1);           // EIP
+  bus.set_dword(kStack - 8, 0x08);                 // CS
+  bus.set_dword(kStack - 4, flag::FIXED1 | flag::RF);  // EFLAGS with RF
+  cpu.state().gpr[RSP] = kStack - 12;
+  code({0xCF, 0x90, 0x90});  // iret; nop
+  run(1);
+  EXPECT_TRUE(flag_set(flag::RF));
+  run(1);
+  EXPECT_FALSE(flag_set(flag::RF));
+}
+
 }  // namespace
