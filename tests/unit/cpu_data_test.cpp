@@ -607,4 +607,38 @@ TEST_F(Data, LssDoesNotBlockInterrupts) {
   EXPECT_EQ(bus.dword(0x6000 - 6) & 0xFFFF, kCode + 5);  // return address: the first NOP
 }
 
+// ---------------------------------------------------------------------------------------
+// NOP, hint NOP and PAUSE
+
+TEST_F(Data, HintNopDoesNotAccessItsOperand) {
+  setup_pm();
+  setup_paging();
+  set_pte(0x9000, 0);  // not present: an access would #PF
+  code({0x0F, 0x1F, 0x05, 0x00, 0x90, 0x00, 0x00,  // nop dword [0x9000]
+        0x0F, 0x0D, 0x05, 0x00, 0x90, 0x00, 0x00,  // 0F 0D: hint NOP
+        0xF3, 0x90, 0x90, 0xF4});                  // pause; nop; hlt
+  const uint64_t before = st().instret;
+  go();
+  EXPECT_EQ(vector_taken(), -1);
+  EXPECT_EQ(st().rip, kCode + 18);
+  EXPECT_EQ(st().instret - before, 5u);
+}
+
+TEST_F(Data, FwaitAndSseOpcodes) {
+  setup_pm();
+  code({0x9B, 0xF4});  // fwait: nothing to wait for
+  go();
+  EXPECT_EQ(vector_taken(), -1);
+  setup_pm();
+  cpu.write_cr0(st().cr0 | cr0::MP | cr0::TS);
+  EXPECT_EQ(fault_of({0x9B}), NM);  // SDM Vol.2 WAIT: #NM if CR0.MP and CR0.TS
+  setup_pm();
+  cpu.write_cr0(st().cr0 | cr0::TS);
+  code({0x9B, 0xF4});  // TS without MP: no #NM
+  go();
+  EXPECT_EQ(vector_taken(), -1);
+  setup_pm();
+  EXPECT_EQ(fault_of({0x0F, 0x28, 0xC1}), UD);  // movaps xmm0, xmm1: no SSE
+}
+
 }  // namespace
