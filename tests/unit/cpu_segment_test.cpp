@@ -334,4 +334,76 @@ TEST_F(Seg, RealModeWordAtOffsetFFFFIsGp) {
   EXPECT_EQ(uint16_t(bus.dword(reg(RSP) & 0xFFFF)), kCode);
 }
 
+// ---------------------------------------------------------------------------------------
+// Default segment of a memory operand (SDM Vol.1 3.7.5, Vol.2 Tables 2-1 to 2-3): SS when
+// the base register is (E)BP or ESP, DS otherwise, the index never matters.
+
+TEST_F(Seg, DefaultSegmentFollowsTheBaseRegister32) {
+  struct Case {
+    std::initializer_list<uint8_t> bytes;
+    bool ss;
+  };
+  const Case cases[] = {
+      {{0x8B, 0x04, 0x24}, true},                          // [esp]
+      {{0x8B, 0x45, 0x00}, true},                          // [ebp+0]
+      {{0x8B, 0x44, 0x05, 0x00}, true},                    // [ebp+eax*1+0]
+      {{0x8B, 0x04, 0x2C}, true},                          // [esp+ebp]
+      {{0x8B, 0x04, 0x28}, false},                         // [eax+ebp]
+      {{0x8B, 0x04, 0x6D, 0x00, 0x80, 0x00, 0x00}, false}, // [ebp*2+0x8000]: no base
+      {{0x8B, 0x05, 0x00, 0x80, 0x00, 0x00}, false},       // [0x8000]
+  };
+  for (const Case& k : cases) {
+    protected32();
+    SegmentCache ss = st().seg[DS];
+    ss.base = 0x10000;
+    cpu.state().seg[SS] = ss;
+    set(RSP, 0x4000);
+    set(RBP, 0x4000);
+    set(RAX, 0x4000);
+    for (uint32_t a : {0x4000u, 0x8000u, 0x10000u}) bus.set_dword(a, 0xD5D5D5D5);  // DS view
+    for (uint32_t a : {0x14000u, 0x18000u}) bus.set_dword(a, 0x55555555);          // SS view
+    const std::vector<uint8_t> v(k.bytes);
+    cpu.phys_write(kCode, v.data(), v.size());
+    run(1);
+    EXPECT_EQ(eax(), k.ss ? 0x55555555u : 0xD5D5D5D5u) << int(v[1]) << " " << int(v[2]);
+  }
+}
+
+TEST_F(Seg, DefaultSegmentFollowsTheBaseRegister16) {
+  struct Case {
+    std::initializer_list<uint8_t> bytes;
+    bool ss;
+  };
+  const Case cases[] = {
+      {{0x8B, 0x02}, true},              // [bp+si]
+      {{0x8B, 0x03}, true},              // [bp+di]
+      {{0x8B, 0x46, 0x00}, true},        // [bp+0]
+      {{0x8B, 0x00}, false},             // [bx+si]
+      {{0x8B, 0x06, 0x00, 0x80}, false}, // [0x8000]
+  };
+  for (const Case& k : cases) {
+    real16();
+    cpu.load_seg_real(SS, 0x1000);
+    set(RBP, 0x8000);
+    set(RBX, 0x8000);
+    set(RSI, 0);
+    set(RDI, 0);
+    bus.set_dword(0x8000, 0xD5D5);
+    bus.set_dword(0x18000, 0x5555);
+    const std::vector<uint8_t> v(k.bytes);
+    cpu.phys_write(kCode, v.data(), v.size());
+    run(1);
+    EXPECT_EQ(reg(RAX) & 0xFFFF, k.ss ? 0x5555u : 0xD5D5u) << int(v[1]);
+  }
+}
+
+TEST_F(Seg, RealModeStackOperandBeyondLimitIsSs) {
+  real16();
+  bus.set_dword(SS_ * 4, 0x00002000);
+  set(RBP, 0xFFFF);
+  code({0x8B, 0x46, 0x00});  // mov ax, [bp+0]: a word at SS:FFFF
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+}
+
 }  // namespace
