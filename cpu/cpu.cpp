@@ -402,14 +402,16 @@ void Cpu::execute_one() {
     // SDM Vol.3 17.3.1.1: RF is cleared at the start of every instruction (after the fetch
     // checks), so an RF=1 loaded by IRET lasts for one instruction.
     s_.eflags &= ~flag::RF;
+    ss_shadow_ = false;
     next_ip_ = (start_ip + i.len) & ip_mask();
     i.fn(*this, i);
     s_.rip = next_ip_;
     s_.cycles += i.cost;
     if (repeating_) repeating_ = false;
     else s_.instret++;
-    // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1.
-    if (tf && !s_.halted) deliver_exception(Fault{DB, false, 0}, true);
+    // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1,
+    // except after MOV SS / POP SS, which defer it past the next instruction (6.8.3).
+    if (tf && !s_.halted && !ss_shadow_) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
     repeating_ = false;
     s_.rip = start_ip;

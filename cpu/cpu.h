@@ -291,6 +291,12 @@ class Cpu {
   void halt();
   // STI/MOV SS/POP SS: block interrupts until after the next instruction.
   void set_interrupt_shadow() { s_.shadow_until = s_.instret + 2; }
+  // MOV SS / POP SS: the interrupt shadow, and the single-step trap after this instruction
+  // is suppressed too (SDM Vol.3 6.8.3).
+  void set_stack_switch_shadow() {
+    set_interrupt_shadow();
+    ss_shadow_ = true;
+  }
 
   // Control registers (exec/system.cpp): writes with the SDM checks and TLB effects.
   void write_cr0(uint64_t v);
@@ -408,6 +414,7 @@ class Cpu {
 
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
+  bool ss_shadow_ = false;  // the current instruction loaded SS with MOV or POP
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 

@@ -47,7 +47,7 @@ void mov_S_E(Cpu& c, const Insn& i) {
   if (i.reg > 5 || i.reg == CS) c.fault(UD);
   c.load_seg(i.reg, uint16_t(c.read_rm(i, 2)));
   // SDM Vol.3 6.8.3: MOV SS inhibits interrupts until after the next instruction.
-  if (i.reg == SS) c.set_interrupt_shadow();
+  if (i.reg == SS) c.set_stack_switch_shadow();
 }
 
 void lea_G_M(Cpu& c, const Insn& i) { c.set_reg(i.reg, i.opsize, c.ea(i)); }

@@ -83,7 +83,7 @@ void pop_S(Cpu& c, const Insn& i) {
   const uint64_t nsp = c.sp() + i.opsize;
   const uint16_t sel = uint16_t(c.peek(i.opsize));
   c.load_seg(seg, sel);
-  if (seg == SS) c.set_interrupt_shadow();
+  if (seg == SS) c.set_stack_switch_shadow();
   if (big) c.set_reg32(RSP, uint32_t(nsp));
   else c.set_reg16(RSP, uint16_t(nsp));
 }

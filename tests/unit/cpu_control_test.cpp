@@ -594,4 +594,35 @@ TEST_F(Control, RfLoadedByIretLastsOneInstruction) {
   EXPECT_FALSE(flag_set(flag::RF));
 }
 
+TEST_F(Control, MovSsDefersTheSingleStepTrapByOneInstruction) {
+  // SDM Vol.3 6.8.3: after MOV SS or POP SS the processor inhibits interrupts, debug
+  // exceptions and single-step traps until the boundary after the next instruction.
+  real16();
+  bus.set_dword(DB * 4, 0x00003000);
+  set(RAX, 0);
+  code({0x8E, 0xD0, 0x90, 0x90});  // mov ss, ax; nop; nop
+  cpu.set_flags(cpu.flags() | flag::TF);
+  run(1);
+  EXPECT_EQ(st().rip, kCode + 2);  // no trap after MOV SS
+  run(1);
+  EXPECT_EQ(st().rip, 0x3000u);  // the trap comes after the NOP
+  EXPECT_EQ(word_at(uint32_t(reg(RSP))), kCode + 3);
+}
+
+TEST_F(Control, PopSsDefersTheSingleStepTrapButStiDoesNot) {
+  real16();
+  bus.set_dword(DB * 4, 0x00003000);
+  bus.set_dword(kStack, 0);
+  code({0x17, 0x90});  // pop ss; nop
+  cpu.set_flags(cpu.flags() | flag::TF);
+  run(1);
+  EXPECT_EQ(st().rip, kCode + 1);
+  real16();
+  bus.set_dword(DB * 4, 0x00003000);
+  code({0xFB, 0x90});  // sti; nop
+  cpu.set_flags(cpu.flags() | flag::TF);
+  run(1);
+  EXPECT_EQ(st().rip, 0x3000u);  // STI's shadow blocks interrupts, not the #DB trap
+}
+
 }  // namespace
