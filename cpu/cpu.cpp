@@ -407,6 +407,7 @@ void Cpu::execute_one() {
     i.fn(*this, i);
     s_.rip = next_ip_;
     s_.cycles += i.cost;
+    mid_rep_ = repeating_;
     if (repeating_) repeating_ = false;
     else s_.instret++;
     // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1,
@@ -414,6 +415,7 @@ void Cpu::execute_one() {
     if (tf && !s_.halted && !ss_shadow_) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
     repeating_ = false;
+    mid_rep_ = false;
     s_.rip = start_ip;
     // A faulting instruction still took its base cost (1 when it faulted being fetched).
     s_.cycles += cur_ ? cur_->cost : 1;

@@ -356,8 +356,9 @@ class Cpu {
   void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,
                bool fault_rf = false);
   void deliver_exception(const Fault& f, bool trap);
+  // `first_rf`: the EFLAGS image of this event (not of faults during its delivery) has RF=1.
   void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception,
-                     bool fault = false);
+                     bool first_rf = false);
   void deliver_real(uint8_t vector, uint64_t return_ip);
   void deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
                          uint64_t return_ip, bool fault_rf);
@@ -415,6 +416,7 @@ class Cpu {
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
   bool ss_shadow_ = false;  // the current instruction loaded SS with MOV or POP
+  bool mid_rep_ = false;    // the last step was a REP iteration other than the last
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 

@@ -48,11 +48,14 @@ void Cpu::shutdown(const std::string& why) {
 // Delivers an exception or interrupt, handling faults during delivery: a contributory or
 // page fault during delivery becomes #DF; a fault while delivering #DF shuts down.
 void Cpu::deliver_exception(const Fault& f, bool trap) {
-  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true, !trap);
+  // SDM Vol.3 17.3.1.1: RF=1 in the image of a fault, and of a trap that follows a REP
+  // iteration other than the last.
+  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true,
+                trap ? mid_rep_ : f.vector != DF);
 }
 
 void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                        bool is_exception, bool fault) {
+                        bool is_exception, bool first_rf) {
   Fault cur{vector, has_ec, ec};
   bool exc = is_exception;
   for (unsigned depth = 0;; ++depth) {
@@ -73,7 +76,7 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
       // SDM Vol.3 17.3.1.1: a fault-class exception pushes RF=1 (instruction breakpoints,
       // which would be the exception, do not fire here). A fault raised while delivering
       // an event is a fault too; #DF is an abort.
-      const bool rf = exc && cur.vector != DF && (depth > 0 || fault);
+      const bool rf = depth == 0 ? first_rf : cur.vector != DF;
       deliver(cur.vector, exc ? InterruptSource::External : src, cur.has_error_code,
               cur.error_code, s_.rip, rf);
       return;
@@ -106,13 +109,15 @@ bool Cpu::service_interrupts() {
     nmi_pending_ = false;
     s_.halted = false;
     s_.nmi_blocked = true;  // until the next IRET (SDM Vol.3 6.7.1)
-    deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
+    deliver_event(NMI, InterruptSource::Nmi, false, 0, false, mid_rep_);
+    mid_rep_ = false;  // the handler's first instruction is not a REP iteration
     return true;
   }
   if (intr_ && (s_.eflags & flag::IF)) {
     const uint8_t v = bus_.intr_ack();
     s_.halted = false;
-    deliver_event(v, InterruptSource::External, false, 0, false);
+    deliver_event(v, InterruptSource::External, false, 0, false, mid_rep_);
+    mid_rep_ = false;
     return true;
   }
   return false;

@@ -625,4 +625,46 @@ TEST_F(Control, PopSsDefersTheSingleStepTrapButStiDoesNot) {
   EXPECT_EQ(st().rip, 0x3000u);  // STI's shadow blocks interrupts, not the #DB trap
 }
 
+TEST_F(Control, RepIterationTrapsAndInterruptsPushRfUntilTheLast) {
+  // SDM Vol.3 17.3.1.1: an interrupt arriving, or a trap generated, after any iteration of
+  // a repeated string instruction but the last pushes RF=1; after the last, EFLAGS.RF.
+  setup_pm();
+  set(RSI, kData);
+  set(RDI, kData + 0x100);
+  set(RCX, 2);
+  cpu.set_flags(cpu.flags() | flag::TF);
+  EXPECT_EQ(fault_of({0xF3, 0xA4}), DB);  // rep movsb: #DB after the first iteration
+  EXPECT_EQ(stack_dword(0), kCode);
+  EXPECT_TRUE(stack_dword(2) & flag::RF);
+  setup_pm();
+  set(RSI, kData);
+  set(RDI, kData + 0x100);
+  set(RCX, 1);
+  cpu.set_flags(cpu.flags() | flag::TF);
+  EXPECT_EQ(fault_of({0xF3, 0xA4}), DB);  // the last iteration
+  EXPECT_EQ(stack_dword(0), kCode + 2);
+  EXPECT_FALSE(stack_dword(2) & flag::RF);
+
+  setup_pm();
+  set(RDI, kData);
+  set(RCX, 1000);  // more than one batch of iterations per step
+  cpu.state().eflags |= flag::IF;
+  bus.intr_vector = 31;
+  code({0xF3, 0xAA, 0x90});  // rep stosb
+  run(1);
+  cpu.set_intr(true);
+  run(0);
+  EXPECT_EQ(st().rip, handler(31));
+  EXPECT_EQ(stack_dword(0), kCode);
+  EXPECT_TRUE(stack_dword(2) & flag::RF);
+  setup_pm();
+  cpu.state().eflags |= flag::IF;
+  code({0x90, 0x90});
+  run(1);
+  cpu.set_intr(true);
+  run(0);
+  EXPECT_EQ(st().rip, handler(31));
+  EXPECT_FALSE(stack_dword(2) & flag::RF);
+}
+
 }  // namespace
