@@ -274,18 +274,24 @@ void Cpu::execute_one() {
   const uint64_t start_ip = s_.rip;
   const bool tf = s_.eflags & flag::TF;
   try {
-    const DecodeCache::Block* b = current_block();
+    const DecodeBlock* b = current_block();
     const Insn& i = b ? b->insns[0] : decode_uncached();
     if (mode() != Mode::Long && start_ip + i.len - 1 > s_.seg[CS].limit) fault(GP, 0);
     cur_ = &i;
+    // SDM Vol.3 17.3.1.1: RF is cleared at the start of every instruction (after the fetch
+    // checks), so an RF=1 loaded by IRET lasts for one instruction.
+    s_.eflags &= ~flag::RF;
+    ss_shadow_ = false;
     next_ip_ = (start_ip + i.len) & ip_mask();
     i.fn(*this, i);
     s_.rip = next_ip_;
     s_.cycles += i.cost;
+    mid_rep_ = repeating_;
     if (repeating_) repeating_ = false;
     else s_.instret++;
-    // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1.
-    if (tf && !s_.halted) deliver_exception(Fault{DB, false, 0}, true);
+    // SDM Vol.3 17.3.1.4: single-step trap after an instruction that began with TF=1,
+    // except after MOV SS / POP SS, which defer it past the next instruction (6.8.3).
+    if (tf && !s_.halted && !ss_shadow_) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
     fault_in_instruction(f, start_ip);
   } catch (const NotImplemented& n) {
@@ -296,6 +302,7 @@ void Cpu::execute_one() {
 
 void Cpu::fault_in_instruction(const Fault& f, uint64_t ip) {
   repeating_ = false;
+  mid_rep_ = false;
   s_.rip = ip;
   // A faulting instruction still took its base cost (1 when it faulted being fetched).
   s_.cycles += cur_ ? cur_->cost : 1;
@@ -319,7 +326,9 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
   uint64_t n = 0;  // steps taken here
   try {
     const DecodeBlock* b = current_block();
-    if (!b || (s_.eflags & flag::TF)) {
+    // Single-stepping (TF) and the one instruction after an IRET that set RF take the exact
+    // path; inside a block neither can arise (IRET and POPF end it).
+    if (!b || (s_.eflags & (flag::TF | flag::RF))) {
       execute_one();
       ++steps;
       return;
@@ -337,6 +346,7 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
     // most once per step, within the instruction limit.
     const uint64_t budget = std::min(lim.max_steps - steps, lim.max_instructions - s_.instret);
     const uint64_t cycle_limit = lim.cycle_limit;
+    bool rep = false;
     for (unsigned k = 0;;) {
       const Insn& i = b->insns[k];
       cur_ = &i;
@@ -345,7 +355,8 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
       i.fn(*this, i);
       s_.rip = next_ip_;
       s_.cycles += i.cost;
-      s_.instret += !repeating_;
+      rep = repeating_;
+      s_.instret += !rep;
       repeating_ = false;
       ++n;
       if (next_ip_ != fall || ++k == b->count) break;
@@ -353,6 +364,9 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
       if (n >= budget || s_.cycles >= cycle_limit) break;
       ip = fall;
     }
+    // An interrupt taken between REP iterations pushes RF=1 (SDM Vol.3 17.3.1.1); a REP
+    // that still has iterations always ends the block, so only the last step matters.
+    mid_rep_ = rep;
   } catch (const Fault& f) {
     ++n;
     fault_in_instruction(f, ip);

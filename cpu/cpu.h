@@ -341,7 +341,9 @@ class Cpu {
   uint64_t ip_mask() const { return s_.seg[CS].big() ? 0xFFFFFFFFull : 0xFFFFull; }
 
   // Segment loads (mmu/segment.cpp): the full SDM load-time checks for each kind of load.
-  void load_seg(unsigned seg, uint16_t selector);  // MOV/POP/LxS to a data or stack segment
+  // MOV/POP/LxS to a data or stack segment. The MOV SS / POP SS interrupt shadow is the
+  // caller's to set: LSS has none (SDM Vol.3 6.8.3).
+  void load_seg(unsigned seg, uint16_t selector);
   void load_seg_real(unsigned seg, uint16_t selector);  // real-mode semantics
   // Reads the 8-byte descriptor for `selector` from the GDT or LDT. Returns false when the
   // selector is outside the table limit.
@@ -377,6 +379,12 @@ class Cpu {
   void halt();
   // STI/MOV SS/POP SS: block interrupts until after the next instruction.
   void set_interrupt_shadow() { s_.shadow_until = s_.instret + 2; }
+  // MOV SS / POP SS: the interrupt shadow, and the single-step trap after this instruction
+  // is suppressed too (SDM Vol.3 6.8.3).
+  void set_stack_switch_shadow() {
+    set_interrupt_shadow();
+    ss_shadow_ = true;
+  }
 
   // Control registers (exec/system.cpp): writes with the SDM checks and TLB effects.
   void write_cr0(uint64_t v);
@@ -433,12 +441,16 @@ class Cpu {
   void fault_in_instruction(const Fault& f, uint64_t ip);
   void not_implemented_in_instruction(const NotImplemented& n, uint64_t ip);
   bool service_interrupts();  // true if an interrupt was delivered
-  void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip);
+  // `fault_rf`: the event is a fault-class exception, whose EFLAGS image carries RF=1.
+  void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,
+               bool fault_rf = false);
   void deliver_exception(const Fault& f, bool trap);
-  void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception);
+  // `first_rf`: the EFLAGS image of this event (not of faults during its delivery) has RF=1.
+  void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception,
+                     bool first_rf = false);
   void deliver_real(uint8_t vector, uint64_t return_ip);
   void deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                         uint64_t return_ip);
+                         uint64_t return_ip, bool fault_rf);
   void shutdown(const std::string& why);
   void fold_flags(uint32_t& eflags) const;
   void mode_changed(const ModeInfo& before);
@@ -506,7 +518,8 @@ class Cpu {
 
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
-
+  bool ss_shadow_ = false;  // the current instruction loaded SS with MOV or POP
+  bool mid_rep_ = false;    // the last step was a REP iteration other than the last
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};
 

@@ -47,12 +47,15 @@ void Cpu::shutdown(const std::string& why) {
 
 // Delivers an exception or interrupt, handling faults during delivery: a contributory or
 // page fault during delivery becomes #DF; a fault while delivering #DF shuts down.
-void Cpu::deliver_exception(const Fault& f, bool /*trap*/) {
-  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true);
+void Cpu::deliver_exception(const Fault& f, bool trap) {
+  // SDM Vol.3 17.3.1.1: RF=1 in the image of a fault, and of a trap that follows a REP
+  // iteration other than the last.
+  deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true,
+                trap ? mid_rep_ : f.vector != DF);
 }
 
 void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                        bool is_exception) {
+                        bool is_exception, bool first_rf) {
   Fault cur{vector, has_ec, ec};
   bool exc = is_exception;
   for (unsigned depth = 0;; ++depth) {
@@ -70,8 +73,12 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
         emit(e);
       }
       s_.cycles += exc ? model_->exception_delivery : model_->interrupt_delivery;
+      // SDM Vol.3 17.3.1.1: a fault-class exception pushes RF=1 (instruction breakpoints,
+      // which would be the exception, do not fire here). A fault raised while delivering
+      // an event is a fault too; #DF is an abort.
+      const bool rf = depth == 0 ? first_rf : cur.vector != DF;
       deliver(cur.vector, exc ? InterruptSource::External : src, cur.has_error_code,
-              cur.error_code, s_.rip);
+              cur.error_code, s_.rip, rf);
       return;
     } catch (const Fault& g) {
       if (cur.vector == DF || depth > 4) {
@@ -102,13 +109,15 @@ bool Cpu::service_interrupts() {
     attn_.nmi = false;
     s_.halted = false;
     s_.nmi_blocked = true;  // until the next IRET (SDM Vol.3 6.7.1)
-    deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
+    deliver_event(NMI, InterruptSource::Nmi, false, 0, false, mid_rep_);
+    mid_rep_ = false;  // the handler's first instruction is not a REP iteration
     return true;
   }
   if (attn_.intr && (s_.eflags & flag::IF)) {
     const uint8_t v = bus_.intr_ack();
     s_.halted = false;
-    deliver_event(v, InterruptSource::External, false, 0, false);
+    deliver_event(v, InterruptSource::External, false, 0, false, mid_rep_);
+    mid_rep_ = false;
     return true;
   }
   return false;
@@ -131,13 +140,14 @@ void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
   next_ip_ = s_.rip;
 }
 
-void Cpu::deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip) {
+void Cpu::deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,
+                  bool fault_rf) {
   switch (mode()) {
     case Mode::Real:
       deliver_real(vector, return_ip);
       break;
     case Mode::Protected:
-      deliver_protected(vector, src, has_ec, ec, return_ip);
+      deliver_protected(vector, src, has_ec, ec, return_ip, fault_rf);
       break;
     case Mode::Virtual8086:
       not_implemented("interrupt delivery in virtual-8086 mode");
@@ -165,7 +175,7 @@ void Cpu::deliver_real(uint8_t vector, uint64_t return_ip) {
 // SDM Vol.3 6.12.1: protected-mode delivery through an interrupt or trap gate, with the
 // stack switch through the TSS on a privilege change.
 void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                            uint64_t return_ip) {
+                            uint64_t return_ip, bool fault_rf) {
   const bool soft = src == InterruptSource::Software || src == InterruptSource::Int3 ||
                     src == InterruptSource::Into;
   const uint32_t ext = soft ? 0 : 1;
@@ -212,7 +222,7 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
     frame[nframe++] = s_.seg[SS].selector;
     frame[nframe++] = uint32_t(s_.gpr[RSP]);
   }
-  frame[nframe++] = fl;
+  frame[nframe++] = fault_rf ? (fl | flag::RF) : fl;
   frame[nframe++] = s_.seg[CS].selector;
   frame[nframe++] = return_ip;
   if (has_ec) frame[nframe++] = ec;

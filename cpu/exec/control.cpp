@@ -58,12 +58,14 @@ void call_far_M(Cpu& c, const Insn& i) {
 
 void loop_J(Cpu& c, const Insn& i) {
   // E0 LOOPNE, E1 LOOPE, E2 LOOP; the counter is CX or ECX by address size. No flags change.
+  // The branch's #GP(0) (target beyond the CS limit) is a fault, so the count is committed
+  // only after the jump succeeds (SDM Vol.3 6.5: a fault leaves the state as before).
   const uint64_t count = (c.reg(RCX, i.adsize) - 1) & (i.adsize == 2 ? 0xFFFF : 0xFFFFFFFF);
-  c.set_reg(RCX, i.adsize, count);
   bool take = count != 0;
   if (i.op == 0xE0) take = take && !c.zf();
   if (i.op == 0xE1) take = take && c.zf();
   if (take) c.jump_near(c.next_ip() + i.imm, i.opsize);
+  c.set_reg(RCX, i.adsize, count);
 }
 
 void jcxz_J(Cpu& c, const Insn& i) {

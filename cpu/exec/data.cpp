@@ -46,6 +46,8 @@ void mov_E_S(Cpu& c, const Insn& i) {
 void mov_S_E(Cpu& c, const Insn& i) {
   if (i.reg > 5 || i.reg == CS) c.fault(UD);
   c.load_seg(i.reg, uint16_t(c.read_rm(i, 2)));
+  // SDM Vol.3 6.8.3: MOV SS inhibits interrupts until after the next instruction.
+  if (i.reg == SS) c.set_stack_switch_shadow();
 }
 
 void lea_G_M(Cpu& c, const Insn& i) { c.set_reg(i.reg, i.opsize, c.ea(i)); }
@@ -131,6 +133,7 @@ void xlat(Cpu& c, const Insn& i) {
 
 void lxs_G_M(Cpu& c, const Insn& i) {
   // LES (C4), LDS (C5), LSS (0F B2), LFS (0F B4), LGS (0F B5): offset then selector.
+  // LSS sets no interrupt shadow (SDM Vol.3 6.8.3 names only MOV SS and POP SS).
   unsigned seg;
   switch (i.op) {
     case 0xC4: seg = ES; break;

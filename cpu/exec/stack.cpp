@@ -75,7 +75,7 @@ void push_S(Cpu& c, const Insn& i) {
 
 void pop_S(Cpu& c, const Insn& i) {
   // POP CS does not exist (0F is the escape byte). POP SS blocks interrupts for one
-  // instruction; Cpu::load_seg sets that shadow. The segment is loaded before ESP moves so a
+  // instruction (SDM Vol.3 6.8.3), set here once the load succeeded. The segment is loaded before ESP moves so a
   // fault in the load leaves ESP unchanged; the increment uses the stack size in force when
   // the instruction started (POP SS may change SS.B).
   const unsigned seg = sreg_of(i.op);
@@ -83,6 +83,7 @@ void pop_S(Cpu& c, const Insn& i) {
   const uint64_t nsp = c.sp() + i.opsize;
   const uint16_t sel = uint16_t(c.peek(i.opsize));
   c.load_seg(seg, sel);
+  if (seg == SS) c.set_stack_switch_shadow();
   if (big) c.set_reg32(RSP, uint32_t(nsp));
   else c.set_reg16(RSP, uint16_t(nsp));
 }

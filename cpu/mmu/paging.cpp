@@ -69,8 +69,10 @@ static WalkResult walk_tables(Cpu& c, Bus& bus, uint64_t linear, unsigned access
     if (!(pde & kP)) { w.ec = base_ec; return w; }
     addr[n] = pde_addr; val[n++] = pde;
     if ((pde & kPS) && (s.cr4 & cr4::PSE)) {
-      // 4 MiB page; bits 20:13 give physical address bits 39:32 (PSE-36/40).
-      if (pde & (1u << 21)) return rsvd();
+      // 4 MiB page; bits 20:13 give physical address bits (M-1):32 and bits 21:(M-19) are
+      // reserved (SDM Vol.3 4.3, Table 4-4; M = MAXPHYADDR, at most 40 here).
+      constexpr uint64_t kPse36Rsvd = 0x3FE000ull & ~((1ull << (kMaxPhysBits - 19)) - 1);
+      if (pde & kPse36Rsvd) return rsvd();
       page_base = (pde & 0xFFC00000) | (((pde >> 13) & 0xFF) << 32);
       page_size = 4u << 20;
       w.global = pde & kG;
@@ -303,7 +305,10 @@ uint64_t Cpu::read_rmw_slow(uint64_t lin, unsigned size) {
   // Probe for write first so a read-only page faults as a write (SDM: RMW accesses).
   const unsigned acc = kAccessWrite | user_access();
   translate(lin, acc);
-  if (((lin & kPageMask) + size) > kPageSize) translate((lin + size - 1) & 0xFFFFFFFF, acc);
+  // A split access faulting on its second page reports the first byte of that page in CR2
+  // (SDM Vol.3 6.15 "Interrupt 14": the linear address that generated the exception), as
+  // write_linear_slow and the byte-wise read path do.
+  if (((lin & kPageMask) + size) > kPageSize) translate(((lin | kPageMask) + 1) & 0xFFFFFFFF, acc);
   return read_linear(lin, size, false);
 }
 

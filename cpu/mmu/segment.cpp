@@ -68,7 +68,6 @@ void Cpu::load_seg_real(unsigned seg, uint16_t selector) {
 void Cpu::load_seg(unsigned seg, uint16_t selector) {
   if (mode() == Mode::Real || mode() == Mode::Virtual8086) {
     load_seg_real(seg, selector);
-    if (seg == SS) set_interrupt_shadow();
     return;
   }
   if (seg == CS) fault(UD);  // MOV CS is #UD; far transfers use far_jump/far_call
@@ -88,7 +87,6 @@ void Cpu::load_seg(unsigned seg, uint16_t selector) {
     write_descriptor_accessed(selector, d);
     c.attr |= ar::ACCESSED;
     s_.seg[SS] = c;
-    set_interrupt_shadow();
     return;
   }
   // DS, ES, FS, GS.

@@ -215,4 +215,86 @@ TEST_F(Alu, XaddSameRegisterHoldsTheSum) {
   EXPECT_TRUE(flag_set(flag::OF));  // 0x57 + 0x57 = 0xAE: positive + positive = negative
 }
 
+TEST_F(Alu, RegisterDestinationFromMemoryAllOperations) {
+  // 02/03 + op*8: op r, r/m. CMP (3B) leaves the register.
+  struct Case {
+    uint8_t opcode;
+    uint32_t expect;
+  } cases[] = {{0x03, 0x0000F00Fu + 0x00FF00FFu},      {0x0B, 0x00FFF0FFu},
+               {0x13, 0x0000F00Fu + 0x00FF00FFu + 1u}, {0x1B, 0x0000F00Fu - 0x00FF00FFu - 1u},
+               {0x23, 0x0000000Fu},                    {0x2B, 0x0000F00Fu - 0x00FF00FFu},
+               {0x33, 0x00FFF0F0u},                    {0x3B, 0x0000F00Fu}};
+  for (const Case& k : cases) {
+    protected32();
+    bus.set_dword(kData, 0x00FF00FF);
+    set(RCX, 0x0000F00F);
+    code({0xF9, k.opcode, 0x0D, 0x00, 0x80, 0x00, 0x00});  // stc; op ecx, [0x8000]
+    run(2);
+    EXPECT_EQ(reg(RCX), k.expect) << std::hex << int(k.opcode);
+    EXPECT_EQ(bus.dword(kData), 0x00FF00FFu);
+  }
+  protected32();
+  bus.set_dword(kData, 0x00FF00FF);
+  set(RCX, 0x0000F00F);
+  code({0x3B, 0x0D, 0x00, 0x80, 0x00, 0x00});
+  run(1);
+  EXPECT_TRUE(flag_set(flag::CF));  // F00F < FF00FF: borrow
+  EXPECT_TRUE(flag_set(flag::SF));
+}
+
+TEST_F(Alu, ByteRegisterDestinationFromRegister) {
+  protected32();
+  set(RAX, 0x1234);
+  code({0x2A, 0xE0});  // sub ah, al: 0x12 - 0x34
+  run(1);
+  EXPECT_EQ(eax(), 0xDE34u);
+  EXPECT_TRUE(flag_set(flag::CF));
+}
+
+TEST_F(Alu, TestImmediateOnMemoryAndRegister) {
+  protected32();
+  bus.set_dword(kData, 0x80000000);
+  code({0xF7, 0x05, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80,  // test dword [0x8000], 0x80000000
+        0xF6, 0xC3, 0x01});                                          // test bl, 1
+  run(1);
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_FALSE(flag_set(flag::ZF));
+  EXPECT_EQ(bus.dword(kData), 0x80000000u);
+  set(RBX, 0xFE);
+  run(1);
+  EXPECT_TRUE(flag_set(flag::ZF));
+  EXPECT_EQ(reg(RBX), 0xFEu);
+  EXPECT_EQ(cpu.state().rip, kCode + 13);
+}
+
+TEST_F(Alu, IncDecRegisterForms) {
+  protected32();
+  set(RSI, 0x7FFFFFFF);
+  set(RDI, 0x12340000);
+  code({0xF9, 0x46, 0x66, 0x4F, 0x4F});  // stc; inc esi; dec di; dec edi
+  run(2);
+  EXPECT_EQ(reg(RSI), 0x80000000u);
+  EXPECT_TRUE(flag_set(flag::OF));
+  EXPECT_TRUE(flag_set(flag::CF));  // kept
+  run(1);
+  EXPECT_EQ(reg(RDI), 0x1234FFFFu);  // 16-bit: no borrow into the upper half
+  EXPECT_TRUE(flag_set(flag::SF));
+  EXPECT_TRUE(flag_set(flag::AF));
+  run(1);
+  EXPECT_EQ(reg(RDI), 0x1234FFFEu);
+}
+
+TEST_F(Alu, IncDecMemoryBytes) {
+  protected32();
+  bus.set_dword(kData, 0x000080FF);
+  code({0xFE, 0x05, 0x00, 0x80, 0x00, 0x00,    // inc byte [0x8000]
+        0xFE, 0x0D, 0x01, 0x80, 0x00, 0x00});  // dec byte [0x8001]
+  run(1);
+  EXPECT_EQ(bus.dword(kData), 0x00008000u);
+  EXPECT_TRUE(flag_set(flag::ZF));
+  run(1);
+  EXPECT_EQ(bus.dword(kData), 0x00007F00u);
+  EXPECT_TRUE(flag_set(flag::OF));
+}
+
 }  // namespace

@@ -306,4 +306,28 @@ TEST_F(Stack, Leave16) {
   EXPECT_EQ(esp(), 0x6002u);
 }
 
+TEST_F(Stack, PushCsAndPopWithA16BitStack) {
+  protected32();
+  // A 16-bit stack segment (B=0): the pushes and pops move SP only.
+  cpu::SegmentCache ss = cpu.state().seg[SS];
+  ss.attr &= ~ar::DB;
+  ss.limit = 0xFFFF;
+  cpu.state().seg[SS] = ss;
+  cpu.state().gpr[RSP] = 0x12340100;
+  code({0x0E, 0x1F, 0x58});  // push cs; pop ds; pop eax
+  bus.set_dword(0x00F8, 0xCAFEF00D);
+  run(1);
+  EXPECT_EQ(esp(), 0x123400FCu);
+  EXPECT_EQ(bus.dword(0xFC) & 0xFFFF, 0x08u);
+  cpu.state().gpr[RSP] = 0x123400FC;
+  bus.set_dword(0xFC, 0x10);
+  run(1);  // pop ds
+  EXPECT_EQ(cpu.state().seg[DS].selector, 0x10);
+  EXPECT_EQ(esp(), 0x12340100u);
+  cpu.state().gpr[RSP] = 0x123400F8;
+  run(1);  // pop eax
+  EXPECT_EQ(eax(), 0xCAFEF00Du);
+  EXPECT_EQ(esp(), 0x123400FCu);
+}
+
 }  // namespace

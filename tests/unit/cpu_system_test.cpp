@@ -741,4 +741,65 @@ TEST_F(Sys, VmxAndSmmOpcodesAreUdWithoutSupport) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Stores of system registers, CR2/CR4 moves, cache instructions, a null LDT
+
+TEST_F(Sys, SmswSldtStrToMemoryStoreAWord) {
+  setup_pm();
+  for (uint32_t a = kData; a < kData + 12; a += 4) bus.set_dword(a, 0xFFFFFFFF);
+  code({0x0F, 0x01, 0x25, 0x00, 0x80, 0x00, 0x00,   // smsw [0x8000]
+        0x0F, 0x00, 0x05, 0x04, 0x80, 0x00, 0x00,   // sldt [0x8004]
+        0x0F, 0x00, 0x0D, 0x08, 0x80, 0x00, 0x00}); // str [0x8008]
+  run(3);
+  EXPECT_EQ(bus.dword(kData), 0xFFFF0000u | uint16_t(st().cr0));
+  EXPECT_EQ(bus.dword(kData + 4), 0xFFFF0000u | st().ldtr.selector);
+  EXPECT_EQ(bus.dword(kData + 8), 0xFFFF0000u | kTssSel);
+}
+
+TEST_F(Sys, StrToRegisterZeroExtendsOr16Bit) {
+  setup_pm();
+  set(RAX, 0xFFFFFFFF);
+  set(RBX, 0xFFFFFFFF);
+  code({0x0F, 0x00, 0xC8, 0x66, 0x0F, 0x00, 0xCB});  // str eax; str bx
+  run(2);
+  EXPECT_EQ(eax(), kTssSel);
+  EXPECT_EQ(reg(RBX), 0xFFFF0000u | kTssSel);
+}
+
+TEST_F(Sys, MovToAndFromCr2AndCr4) {
+  setup_pm();
+  cpu.write_cr4(cr4::PSE | cr4::PGE);
+  set(RAX, 0xDEADB000);
+  code({0x0F, 0x22, 0xD0, 0x0F, 0x20, 0xD3, 0x0F, 0x20, 0xE1});  // mov cr2, eax; mov ebx, cr2; mov ecx, cr4
+  run(3);
+  EXPECT_EQ(st().cr2, 0xDEADB000u);
+  EXPECT_EQ(reg(RBX), 0xDEADB000u);
+  EXPECT_EQ(reg(RCX), uint32_t(cr4::PSE | cr4::PGE));
+}
+
+TEST_F(Sys, InvdWbinvdArePrivileged) {
+  setup_pm();
+  code({0x0F, 0x08, 0x0F, 0x09, 0xF4});
+  go();
+  EXPECT_EQ(vector_taken(), -1);
+  EXPECT_EQ(st().rip, kCode + 5);
+  for (uint8_t op : {0x08, 0x09}) {
+    setup_pm();
+    enter_ring3(kCode, kStack3);
+    EXPECT_EQ(fault_of({0x0F, op}), GP);
+  }
+}
+
+TEST_F(Sys, NullLdtMakesLdtSelectorsFault) {
+  setup_pm();
+  set(RAX, 0);
+  set(RBX, 0x0C);  // LDT index 1
+  code({0x0F, 0x00, 0xD0, 0x8E, 0xDB});  // lldt ax; mov ds, bx
+  go();
+  EXPECT_TRUE(st().ldtr.unusable());
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x0Cu);
+  EXPECT_EQ(stack_dword(1), kCode + 3);
+}
+
 }  // namespace

@@ -506,4 +506,174 @@ TEST_F(Transfer, IntThroughNotPresentGateIsNp) {
   EXPECT_EQ(error_code(), 0x40u * 8 + 2);
 }
 
+TEST_F(Transfer, IntThrough16BitInterruptGatePushesWords) {
+  setup_pm();
+  set_gate(0x40, 0x08, 0x2000, 0x6, 0);  // 16-bit interrupt gate
+  cpu.state().eflags |= flag::IF | flag::CF;
+  code({0xCD, 0x40});
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(esp(), kStack - 6);
+  EXPECT_EQ(bus.dword(kStack - 6) & 0xFFFF, kCode + 2);  // IP
+  EXPECT_EQ(bus.dword(kStack - 4) & 0xFFFF, 0x08u);      // CS
+  EXPECT_EQ(bus.dword(kStack - 2) & 0xFFFF, 0x0203u);    // FLAGS (IF CF)
+  EXPECT_FALSE(flag_set(flag::IF));
+}
+
+TEST_F(Transfer, IntOnA16BitStackUsesSpOnly) {
+  setup_pm();
+  set_gdt(9, descriptor(0, 0xFFFF, 0x92, 0x0));  // 16-bit ring-0 stack segment (B=0)
+  cpu.state().seg[SS] = seg_from_gdt(0x48);
+  cpu.state().gpr[RSP] = 0xABCD7000;
+  set_gate(0x40, 0x08, 0x2000, 0xE, 0);
+  code({0xCD, 0x40});
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(esp(), 0xABCD6FF4u);  // SDM Vol.3 6.12.1: SP, the upper half untouched
+  EXPECT_EQ(bus.dword(0x6FF4), kCode + 2);
+}
+
+TEST_F(Transfer, IntFromRing3ToConformingHandlerKeepsCplAndStack) {
+  setup_pm();
+  set_gdt(7, descriptor(0, 0xFFFFF, 0x9E, 0xC));  // conforming code, DPL 0
+  set_gate(0x40, 0x38, 0x2000, 0xE, 3);
+  enter_ring3(kCode, kStack3);
+  code({0xCD, 0x40});
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(st().cpl, 3);
+  EXPECT_EQ(sel(CS), 0x3B);
+  EXPECT_EQ(sel(SS), 0x23);
+  EXPECT_EQ(esp(), kStack3 - 12);  // EFLAGS, CS, EIP on the ring-3 stack
+  EXPECT_EQ(bus.dword(kStack3 - 12), kCode + 2);
+  EXPECT_EQ(bus.dword(kStack3 - 8), 0x1Bu);
+}
+
+TEST_F(Transfer, IntFromRing3ThroughA16BitTss) {
+  setup_pm();
+  constexpr uint32_t kTss16 = 0x4800;
+  bus.set_dword(kTss16 + 2, 0x6000);  // SP0
+  bus.set_dword(kTss16 + 4, 0x10);    // SS0
+  set_gdt(10, descriptor(kTss16, 0x2B, 0x83, 0x0));  // busy 16-bit TSS
+  cpu.state().tr = Cpu::cache_from_descriptor(0x50, gdt_entry(10));
+  set_gate(0x40, 0x08, 0x2000, 0xE, 3);
+  enter_ring3(kCode, kStack3);
+  code({0xCD, 0x40});
+  run(1);
+  EXPECT_EQ(st().cpl, 0);
+  EXPECT_EQ(sel(SS), 0x10);
+  EXPECT_EQ(esp(), 0x6000u - 20);
+  EXPECT_EQ(stack_dword(0), kCode + 2);
+  EXPECT_EQ(stack_dword(3), kStack3);
+  EXPECT_EQ(stack_dword(4), 0x23u);
+}
+
+TEST_F(Transfer, IntBeyondIdtLimitIsGp) {
+  setup_pm();
+  cpu.state().idtr.limit = 0x40 * 8 + 6;  // one byte short of gate 0x40
+  code({0xCD, 0x40});
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x40u * 8 + 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Far JMP / CALL through memory (FF /5, FF /3)
+
+TEST_F(Transfer, FarJmpThroughMemory32) {
+  setup_pm();
+  bus.set_dword(kData, 0x2000);
+  bus.set_dword(kData + 4, 0x08);
+  code({0xFF, 0x2D, 0x00, 0x80, 0x00, 0x00});  // jmp far [0x8000]
+  run(1);
+  EXPECT_EQ(sel(CS), 0x08);
+  EXPECT_EQ(st().rip, 0x2000u);
+}
+
+TEST_F(Transfer, FarCallThroughMemory16BitOperand) {
+  setup_pm();
+  bus.set_dword(kData, 0x00082000);  // m16:16: offset 2000, selector 0008
+  code({0x66, 0xFF, 0x1D, 0x00, 0x80, 0x00, 0x00});  // o16 call far [0x8000]
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(esp(), kStack - 4);
+  EXPECT_EQ(bus.dword(kStack - 4), (0x08u << 16) | (kCode + 7));
+}
+
+TEST_F(Transfer, FarJmpThroughMemoryWith16BitAddress) {
+  setup_pm();
+  bus.set_dword(kData, 0x3000);
+  bus.set_dword(kData + 4, 0x08);
+  set(RBX, 0x18000);  // a16: [bx] = 0x8000
+  code({0x67, 0xFF, 0x2F});
+  run(1);
+  EXPECT_EQ(st().rip, 0x3000u);
+}
+
+TEST_F(Transfer, FarCallThroughMemoryInRealMode) {
+  real16();
+  bus.set_dword(kData, 0x02000010);  // 0200:0010
+  code({0xFF, 0x1E, 0x00, 0x80});    // call far [0x8000]
+  run(1);
+  EXPECT_EQ(sel(CS), 0x0200);
+  EXPECT_EQ(st().seg[CS].base, 0x2000u);
+  EXPECT_EQ(st().rip, 0x10u);
+  EXPECT_EQ(bus.dword(kStack - 4), kCode + 4);  // IP, then CS above it
+}
+
+TEST_F(Transfer, FarJmpOrCallThroughRegisterIsUd) {
+  setup_pm();
+  code({0xFF, 0xE8});  // jmp far eax
+  go();
+  EXPECT_EQ(vector_taken(), UD);
+  setup_pm();
+  code({0xFF, 0xD8});  // call far eax
+  go();
+  EXPECT_EQ(vector_taken(), UD);
+}
+
+TEST_F(Transfer, FarCallThroughMemoryBadSelectorPushesNothing) {
+  setup_pm();
+  bus.set_dword(kData, 0x2000);
+  bus.set_dword(kData + 4, 0x10);  // a data segment
+  code({0xFF, 0x1D, 0x00, 0x80, 0x00, 0x00});
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x10u);
+  EXPECT_EQ(esp(), kStack - 16);
+}
+
+// ---------------------------------------------------------------------------------------
+// More far-transfer checks
+
+TEST_F(Transfer, CallGateSamePrivilegePushesOnTheCurrentStack) {
+  setup_pm();
+  set_call_gate(9, 0x08, 0x2000, 0, 0);
+  code({0x9A, 0x00, 0x00, 0x00, 0x00, 0x48, 0x00});
+  run(1);
+  EXPECT_EQ(st().rip, 0x2000u);
+  EXPECT_EQ(sel(CS), 0x08);
+  EXPECT_EQ(esp(), kStack - 8);
+  EXPECT_EQ(bus.dword(kStack - 4), 0x08u);
+  EXPECT_EQ(bus.dword(kStack - 8), kCode + 7);
+}
+
+TEST_F(Transfer, FarJmpToLdtDescriptorIsGpSelector) {
+  setup_pm();
+  set_gdt(9, descriptor(0x2800, 0x0F, 0x82, 0));
+  code({0xEA, 0x00, 0x20, 0x00, 0x00, 0x48, 0x00});
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x48u);
+}
+
+TEST_F(Transfer, FarCallToNonConformingCodeWithRplAboveCplIsGp) {
+  setup_pm();
+  code({0x9A, 0x00, 0x20, 0x00, 0x00, 0x0B, 0x00});  // call 0x0B:0x2000 at CPL 0
+  go();
+  EXPECT_EQ(vector_taken(), GP);
+  EXPECT_EQ(error_code(), 0x08u);
+  EXPECT_EQ(esp(), kStack - 16);
+}
+
 }  // namespace
