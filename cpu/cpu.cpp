@@ -84,6 +84,7 @@ void Cpu::check_mode() {
   const ModeInfo before = last_mode_;
   last_mode_ = now;
   attn_.end_block = true;
+  count_event(EventKind::ModeChange);
   if (obs_) {
     Event e;
     e.kind = EventKind::ModeChange;
@@ -163,6 +164,7 @@ void Cpu::not_implemented(const std::string& what) { throw NotImplemented{what};
 void Cpu::halt() {
   s_.halted = true;
   attn_.end_block = true;
+  count_event(EventKind::Halt);
   if (obs_) {
     Event e;
     e.kind = EventKind::Halt;

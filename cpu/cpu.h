@@ -98,6 +98,8 @@ class Cpu {
 
   void set_observer(Observer* o) { obs_ = o; }
   Observer* observer() const { return obs_; }
+  const EventCounts& event_counts() const { return counts_; }
+  void count_event(EventKind k) { ++counts_.by_kind[static_cast<unsigned>(k)]; }
   void set_virtualization(Virtualization* v) { virt_ = v; }
   void set_cycle_model(const CycleModel* m);
   const CycleModel& cycle_model() const { return *model_; }
@@ -493,6 +495,7 @@ class Cpu {
   Bus& bus_;
   State s_;
   Observer* obs_ = nullptr;
+  EventCounts counts_{};
   Virtualization* virt_ = nullptr;
   const CycleModel* model_ = nullptr;
 

@@ -35,6 +35,7 @@ void Cpu::shutdown(const std::string& why) {
   pending_stop_ = StopReason::Shutdown;
   stop_detail_ = why;
   s_.halted = true;
+  count_event(EventKind::Shutdown);
   if (obs_) {
     Event e;
     e.kind = EventKind::Shutdown;
@@ -60,6 +61,7 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
   bool exc = is_exception;
   for (unsigned depth = 0;; ++depth) {
     try {
+      count_event(exc ? EventKind::Exception : EventKind::Interrupt);
       if (obs_) {
         Event e;
         e.kind = exc ? EventKind::Exception : EventKind::Interrupt;
@@ -126,6 +128,7 @@ bool Cpu::service_interrupts() {
 void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
   // INT n / INT3 / INTO / INT1: the return address is the next instruction. A fault during
   // delivery propagates to the instruction (restartable, reported at its address).
+  count_event((src == InterruptSource::Software) ? EventKind::Interrupt : EventKind::Exception);
   if (obs_) {
     Event e;
     e.kind = (src == InterruptSource::Software) ? EventKind::Interrupt : EventKind::Exception;

@@ -28,6 +28,8 @@ uint32_t Cpu::port_in(uint16_t port, unsigned size) {
   const bool claimed = bus_.io_read(port, size, v);
   if (!claimed) v = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
   s_.cycles += model_->per_byte_io;
+  count_event(EventKind::PortIo);
+  counts_.unclaimed_ports += !claimed;
   if (obs_) {
     Event e;
     e.kind = EventKind::PortIo;
@@ -48,6 +50,8 @@ void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
   if (size < 4) v &= (1u << (size * 8)) - 1;
   const bool claimed = bus_.io_write(port, size, v);
   s_.cycles += model_->per_byte_io;
+  count_event(EventKind::PortIo);
+  counts_.unclaimed_ports += !claimed;
   if (obs_) {
     Event e;
     e.kind = EventKind::PortIo;

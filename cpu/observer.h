@@ -59,6 +59,14 @@ struct Event {
   const char* reason = "";
 };
 
+// Events counted by kind whether or not an observer is attached (the run summary needs no
+// observer, so an unobserved run never builds an Event).
+struct EventCounts {
+  uint64_t by_kind[kEventKinds] = {};
+  uint64_t unclaimed_ports = 0;  // PortIo events no device claimed
+  uint64_t operator[](EventKind k) const { return by_kind[static_cast<unsigned>(k)]; }
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;

@@ -16,16 +16,23 @@ uint64_t EventCounter::total() const {
 }
 
 std::string EventCounter::summary() const {
+  cpu::EventCounts c;
+  for (unsigned i = 0; i < counts_.size(); ++i) c.by_kind[i] = counts_[i];
+  c.unclaimed_ports = unclaimed_ports_;
+  return format(c);
+}
+
+std::string EventCounter::format(const cpu::EventCounts& counts) {
   std::string out;
-  for (unsigned i = 0; i < counts_.size(); ++i) {
-    if (counts_[i] == 0) continue;
+  for (unsigned i = 0; i < cpu::kEventKinds; ++i) {
+    if (counts.by_kind[i] == 0) continue;
     if (!out.empty()) out += ", ";
     const auto k = static_cast<cpu::EventKind>(i);
     out += cpu::event_kind_name(k);
     out += ' ';
-    out += std::to_string(counts_[i]);
-    if (k == cpu::EventKind::PortIo && unclaimed_ports_ > 0) {
-      out += " (" + std::to_string(unclaimed_ports_) + " unclaimed)";
+    out += std::to_string(counts.by_kind[i]);
+    if (k == cpu::EventKind::PortIo && counts.unclaimed_ports > 0) {
+      out += " (" + std::to_string(counts.unclaimed_ports) + " unclaimed)";
     }
   }
   return out.empty() ? "none" : out;

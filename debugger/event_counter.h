@@ -26,6 +26,8 @@ class EventCounter final : public cpu::Observer {
   // "ModeChange 2, Exception 1, PortIo 40 (3 unclaimed)" in EventKind order, kinds with a
   // zero count left out; "none" when nothing happened.
   std::string summary() const;
+  // The same text for the counts the CPU keeps itself (cpu::Cpu::event_counts()).
+  static std::string format(const cpu::EventCounts& counts);
 
  private:
   std::array<uint64_t, cpu::kEventKinds> counts_{};

@@ -199,6 +199,7 @@ void Machine::remove_observer(cpu::Observer* o) {
 }
 
 void Machine::emit(cpu::Event e) {
+  cpu_->count_event(e.kind);
   if (fanout_.empty()) return;
   const cpu::State& s = cpu_->state();
   e.cycle = s.cycles;

@@ -277,3 +277,30 @@ TEST_F(Core, RepStringRetiresOnceWhateverItsCount) {
 }
 
 }  // namespace
+
+namespace {
+
+// The CPU counts events itself, with or without an observer, and the counts agree with
+// what an observer sees.
+TEST_F(Core, EventCountsNeedNoObserver) {
+  protected32();
+  set_gate(UD, 0x08, 0x3000, 0xE, 0);
+  code({0xE6, 0x80, 0xE4, 0x60, 0x0F, 0x0B});  // out 0x80, al ; in al, 0x60 ; ud2
+  const EventCounts before = cpu.event_counts();
+  run(3);
+  const EventCounts& c = cpu.event_counts();
+  EXPECT_EQ(c[EventKind::PortIo] - before[EventKind::PortIo], 2u);
+  EXPECT_EQ(c[EventKind::Exception] - before[EventKind::Exception], 1u);
+
+  protected32();
+  set_gate(UD, 0x08, 0x3000, 0xE, 0);
+  code({0xE6, 0x80, 0xE4, 0x60, 0x0F, 0x0B});
+  Recorder rec;
+  cpu.set_observer(&rec);
+  const EventCounts before2 = cpu.event_counts();
+  run(3);
+  EXPECT_EQ(cpu.event_counts()[EventKind::PortIo] - before2[EventKind::PortIo], 2u);
+  EXPECT_EQ(rec.events.size(), 3u);
+}
+
+}  // namespace
