@@ -326,45 +326,53 @@ void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
 void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
   uint64_t ip = s_.rip;
   uint64_t n = 0;  // steps taken here
+  // Stop after `budget` steps: within the step limit and, since an instruction retires at
+  // most once per step, within the instruction limit.
+  const uint64_t budget = std::min(lim.max_steps - steps, lim.max_instructions - s_.instret);
+  const uint64_t cycle_limit = lim.cycle_limit;
+  bool rep = false;
   try {
-    const DecodeBlock* b = current_block();
-    // Single-stepping (TF) and the one instruction after an IRET that set RF take the exact
-    // path; inside a block neither can arise (IRET and POPF end it).
-    if (!b || (s_.eflags & (flag::TF | flag::RF))) {
-      execute_one();
-      ++steps;
-      return;
-    }
-    // Fast path only when the whole block lies inside the CS limit; otherwise step exactly
-    // so the instruction that crosses the limit raises its #GP(0).
-    if (mode() != Mode::Long && ip + b->bytes - 1 > s_.seg[CS].limit) {
-      execute_one();
-      ++steps;
-      return;
-    }
-    attn_.end_block = false;
-    const uint64_t mask = ip_mask();
-    // Stop after `budget` steps: within the step limit and, since an instruction retires at
-    // most once per step, within the instruction limit.
-    const uint64_t budget = std::min(lim.max_steps - steps, lim.max_instructions - s_.instret);
-    const uint64_t cycle_limit = lim.cycle_limit;
-    bool rep = false;
-    for (unsigned k = 0;;) {
-      const Insn& i = b->insns[k];
-      cur_ = &i;
-      const uint64_t fall = (ip + i.len) & mask;
-      next_ip_ = fall;
-      i.fn(*this, i);
-      s_.rip = next_ip_;
-      s_.cycles += i.cost;
-      rep = repeating_;
-      s_.instret += !rep;
-      repeating_ = false;
-      ++n;
-      if (next_ip_ != fall || ++k == b->count) break;
-      if (attention()) break;
-      if (n >= budget || s_.cycles >= cycle_limit) break;
-      ip = fall;
+    // Blocks are chained: when one ends at a branch (or its last instruction) and nothing
+    // needs attention, the next is looked up here without going back through run().
+    for (;;) {
+      ip = s_.rip;
+      cur_ = nullptr;  // a fault in the fetch below costs 1 cycle, not an instruction's cost
+      const DecodeBlock* b = current_block();
+      // Single-stepping (TF) and the one instruction after an IRET that set RF take the
+      // exact path; inside a block neither can arise (IRET and POPF end it). So does a
+      // block that does not lie wholly inside the CS limit, so the instruction that
+      // crosses it raises its #GP(0).
+      if (!b || (s_.eflags & (flag::TF | flag::RF)) ||
+          (mode() != Mode::Long && ip + b->bytes - 1 > s_.seg[CS].limit)) {
+        if (n == 0) {
+          execute_one();
+          n = 1;
+        }
+        break;
+      }
+      attn_.end_block = false;
+      const uint64_t mask = ip_mask();
+      bool more = true;
+      for (unsigned k = 0;;) {
+        const Insn& i = b->insns[k];
+        cur_ = &i;
+        const uint64_t fall = (ip + i.len) & mask;
+        next_ip_ = fall;
+        i.fn(*this, i);
+        s_.rip = next_ip_;
+        s_.cycles += i.cost;
+        rep = repeating_;
+        s_.instret += !rep;
+        repeating_ = false;
+        ++n;
+        if (attention() || n >= budget || s_.cycles >= cycle_limit) {
+          more = false;
+          break;
+        }
+        if (next_ip_ != fall || ++k == b->count) break;
+        ip = fall;
+      }
+      if (!more) break;
     }
     // An interrupt taken between REP iterations pushes RF=1 (SDM Vol.3 17.3.1.1); a REP
     // that still has iterations always ends the block, so only the last step matters.
