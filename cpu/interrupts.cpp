@@ -166,9 +166,14 @@ void Cpu::deliver_real(uint8_t vector, uint64_t return_ip) {
   if (entry + 3 > s_.idtr.limit) fault(GP, 0);
   const uint32_t ivt = uint32_t(read_linear(s_.idtr.base + entry, 4, true));
   const uint32_t fl = flags();
-  push(2, fl);
-  push(2, s_.seg[CS].selector);
-  push(2, return_ip);
+  // Write FLAGS, CS, IP below SP first and move SP only when all three are written, so a
+  // stack fault on any of them leaves SP as it was.
+  const uint64_t mask = stack_size() == 4 ? 0xFFFFFFFFull : 0xFFFFull;
+  const uint64_t top = sp();
+  write_sized(SS, (top - 2) & mask, 2, fl);
+  write_sized(SS, (top - 4) & mask, 2, s_.seg[CS].selector);
+  write_sized(SS, (top - 6) & mask, 2, return_ip);
+  set_sp((top - 6) & mask);
   s_.eflags = (fl & ~(flag::IF | flag::TF | flag::AC | flag::RF)) | flag::FIXED1;
   lf_live_ = false;
   load_seg_real(CS, uint16_t(ivt >> 16));

@@ -304,3 +304,25 @@ TEST_F(Core, EventCountsNeedNoObserver) {
 }
 
 }  // namespace
+
+namespace {
+
+// Real-mode delivery writes FLAGS, CS and IP before it moves SP: when the third push
+// faults, SP is unchanged (SDM Vol.3 6.5: a fault leaves the state as it was). An
+// expand-down stack segment with limit 0FFB makes 0FFE and 0FFC valid and 0FFA not.
+TEST_F(Core, RealModeDeliveryFaultLeavesSpUnchanged) {
+  real16();
+  bus.set_dword(0x21 * 4, 0x00002000);
+  bus.set_dword(SS_ * 4, 0x00003000);
+  cpu.state().seg[SS].attr |= ar::EXPAND_DOWN;
+  cpu.state().seg[SS].limit = 0x0FFB;
+  set(RSP, 0x1000);
+  code({0xCD, 0x21});  // int 0x21
+  run(1);
+  // The #SS delivery needs the same stack and fails the same way (then #DF, then shutdown);
+  // what matters is that no failed delivery moved SP.
+  EXPECT_NE(cpu.state().rip, 0x2000u);
+  EXPECT_EQ(reg(RSP) & 0xFFFF, 0x1000u);
+}
+
+}  // namespace
