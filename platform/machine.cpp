@@ -57,7 +57,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
       throw std::invalid_argument("POST port " + hex(cfg_.post_port) + " clashes with " + r.what);
     }
   }
-  ram_.assign(cfg_.ram_bytes, 0);
+  ram_.resize(cfg_.ram_bytes);
 
   ByteSink out = [this](uint8_t b) { output_byte(b); };
   console_ = std::make_unique<DebugConsole>(out);

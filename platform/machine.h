@@ -5,9 +5,9 @@
 //   platform::RunOutcome r = m.run({.max_instructions = 1'000'000});
 //
 // Physical memory map (ARCHITECTURE.md "platform/"):
-//   [0, ram_bytes)                 RAM, one contiguous host buffer (page() hands out
-//                                  direct pointers). 0xA0000-0xBFFFF (VGA) is plain RAM
-//                                  for now.
+//   [0, ram_bytes)                 RAM, one contiguous host buffer whose pages the host
+//                                  commits as they are touched (page() hands out direct
+//                                  pointers). 0xA0000-0xBFFFF (VGA) is plain RAM for now.
 //   [1 MiB - rom, 1 MiB)           the --bios ROM when loaded (read only; writes dropped),
 //   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
@@ -33,6 +33,7 @@
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
 #include "platform/event_fanout.h"
+#include "platform/guest_ram.h"
 #include "platform/input_queue.h"
 #include "platform/port_bus.h"
 #include "platform/scheduler.h"
@@ -158,7 +159,7 @@ class Machine final : public cpu::Bus {
   RunOutcome take_exit_outcome();
 
   MachineConfig cfg_;
-  std::vector<uint8_t> ram_;
+  GuestRam ram_;
   std::vector<uint8_t> rom_;
   PortBus ports_;
   Scheduler sched_;
