@@ -402,6 +402,7 @@ class Cpu {
   void check_io_permission(uint16_t port, unsigned size);
   uint32_t port_in(uint16_t port, unsigned size);
   void port_out(uint16_t port, unsigned size, uint32_t v);
+  void port_accessed(uint16_t port, unsigned size, bool write, bool claimed, uint32_t v);
 
   // Cycle accounting beyond the per-instruction base cost.
   void add_cycles(uint64_t n) { s_.cycles += n; }

@@ -22,26 +22,30 @@ void Cpu::check_io_permission(uint16_t port, unsigned size) {
   if (bits & mask) fault(GP, 0);
 }
 
+// The cost, the counts and the PortIo event of one completed port access.
+void Cpu::port_accessed(uint16_t port, unsigned size, bool write, bool claimed, uint32_t v) {
+  s_.cycles += model_->per_byte_io;
+  count_event(EventKind::PortIo);
+  counts_.unclaimed_ports += !claimed;
+  if (!obs_) return;
+  Event e;
+  e.kind = EventKind::PortIo;
+  e.cs = s_.seg[CS].selector;
+  e.ip = s_.rip;
+  e.port = port;
+  e.size = uint8_t(size);
+  e.write = write;
+  e.claimed = claimed;
+  e.value = v;
+  emit(e);
+}
+
 uint32_t Cpu::port_in(uint16_t port, unsigned size) {
   check_io_permission(port, size);
   uint32_t v = 0;
   const bool claimed = bus_.io_read(port, size, v);
   if (!claimed) v = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-  s_.cycles += model_->per_byte_io;
-  count_event(EventKind::PortIo);
-  counts_.unclaimed_ports += !claimed;
-  if (obs_) {
-    Event e;
-    e.kind = EventKind::PortIo;
-    e.cs = s_.seg[CS].selector;
-    e.ip = s_.rip;
-    e.port = port;
-    e.size = uint8_t(size);
-    e.write = false;
-    e.claimed = claimed;
-    e.value = v;
-    emit(e);
-  }
+  port_accessed(port, size, false, claimed, v);
   return v;
 }
 
@@ -49,21 +53,7 @@ void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
   check_io_permission(port, size);
   if (size < 4) v &= (1u << (size * 8)) - 1;
   const bool claimed = bus_.io_write(port, size, v);
-  s_.cycles += model_->per_byte_io;
-  count_event(EventKind::PortIo);
-  counts_.unclaimed_ports += !claimed;
-  if (obs_) {
-    Event e;
-    e.kind = EventKind::PortIo;
-    e.cs = s_.seg[CS].selector;
-    e.ip = s_.rip;
-    e.port = port;
-    e.size = uint8_t(size);
-    e.write = true;
-    e.claimed = claimed;
-    e.value = v;
-    emit(e);
-  }
+  port_accessed(port, size, true, claimed, v);
 }
 
 }  // namespace cpu
