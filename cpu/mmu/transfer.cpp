@@ -140,6 +140,20 @@ SegmentCache check_return_cs(Cpu& c, uint16_t sel, uint64_t& desc) {
   c.not_implemented("hardware task switch");
 }
 
+// A far JMP or CALL straight to a code segment (SDM Vol.2 JMP/CALL, protected mode):
+// conforming code needs DPL <= CPL (RPL ignored); non-conforming needs RPL <= CPL and
+// DPL = CPL; then present, else #NP(selector).
+void check_direct_code_target(Cpu& c, uint16_t selector, const SegmentCache& d) {
+  const uint8_t cpl = c.state().cpl;
+  if (!d.code()) c.fault(GP, sel_index(selector));
+  if (d.attr & ar::CONFORMING) {
+    if (d.dpl() > cpl) c.fault(GP, sel_index(selector));
+  } else if (rpl_of(selector) > cpl || d.dpl() != cpl) {
+    c.fault(GP, sel_index(selector));
+  }
+  if (!(d.attr & ar::P)) c.fault(NP, sel_index(selector));
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -170,14 +184,7 @@ void Cpu::far_jump(uint16_t selector, uint64_t offset, unsigned opsize) {
   SegmentCache cs = d;
 
   if (d.attr & ar::S) {
-    if (!d.code()) fault(GP, sel_index(selector));
-    // Conforming: DPL <= CPL (RPL ignored). Non-conforming: RPL <= CPL and DPL = CPL.
-    if (d.attr & ar::CONFORMING) {
-      if (d.dpl() > cpl) fault(GP, sel_index(selector));
-    } else if (rpl > cpl || d.dpl() != cpl) {
-      fault(GP, sel_index(selector));
-    }
-    if (!(d.attr & ar::P)) fault(NP, sel_index(selector));
+    check_direct_code_target(*this, selector, d);
   } else {
     const uint32_t type = d.attr & ar::TYPE;
     if (type == kTaskGate || type == kTss16Avail || type == kTss32Avail || type == kTss16Busy ||
@@ -240,13 +247,7 @@ void Cpu::far_call(uint16_t selector, uint64_t offset, unsigned opsize) {
   const uint8_t cpl = s_.cpl;
 
   if (d.attr & ar::S) {
-    if (!d.code()) fault(GP, sel_index(selector));
-    if (d.attr & ar::CONFORMING) {
-      if (d.dpl() > cpl) fault(GP, sel_index(selector));
-    } else if (rpl > cpl || d.dpl() != cpl) {
-      fault(GP, sel_index(selector));
-    }
-    if (!(d.attr & ar::P)) fault(NP, sel_index(selector));
+    check_direct_code_target(*this, selector, d);
     // Push the return address with the instruction's operand size; #SS(0) without room,
     // then #GP(0) for a target beyond the limit.
     Frame f;
