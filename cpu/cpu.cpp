@@ -353,24 +353,31 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
       attn_.end_block = false;
       const uint64_t mask = ip_mask();
       bool more = true;
-      for (unsigned k = 0;;) {
-        const Insn& i = b->insns[k];
+      const Insn* const last = b->insns + (b->count - 1);
+      for (const Insn* p = b->insns;; ++p) {
+        const Insn& i = *p;
         cur_ = &i;
         const uint64_t fall = (ip + i.len) & mask;
         next_ip_ = fall;
         i.fn(*this, i);
         s_.rip = next_ip_;
         s_.cycles += i.cost;
-        rep = repeating_;
-        s_.instret += !rep;
-        repeating_ = false;
+        ++s_.instret;  // a REP with iterations left is taken back below
         ++n;
         if (attention() || n >= budget || s_.cycles >= cycle_limit) {
           more = false;
           break;
         }
-        if (next_ip_ != fall || ++k == b->count) break;
+        if (next_ip_ != fall || p == last) break;
         ip = fall;
+      }
+      // A REP string instruction with iterations left re-executes from its own address, so
+      // it is always the last instruction run here: it did not retire.
+      rep = repeating_;
+      if (rep) {
+        --s_.instret;
+        repeating_ = false;
+        more = false;
       }
       if (!more) break;
     }
