@@ -399,7 +399,13 @@ class Cpu {
   uint64_t tsc() const { return s_.cycles + s_.msrs.tsc_offset; }
 
   // Port I/O with the IOPL / TSS I/O-bitmap check (SDM Vol.1 19.5) and the PortIo event.
-  void check_io_permission(uint16_t port, unsigned size);
+  void check_io_permission(uint16_t port, unsigned size) {
+    // Real mode, and protected mode with CPL <= IOPL: always allowed (SDM Vol.1 19.5).
+    const uint32_t f = s_.eflags;
+    if (!(s_.cr0 & cr0::PE) || (!(f & flag::VM) && s_.cpl <= ((f & flag::IOPL) >> 12))) return;
+    check_io_bitmap(port, size);
+  }
+  void check_io_bitmap(uint16_t port, unsigned size);
   uint32_t port_in(uint16_t port, unsigned size);
   void port_out(uint16_t port, unsigned size, uint32_t v);
   void port_accessed(uint16_t port, unsigned size, bool write, bool claimed, uint32_t v);

@@ -5,11 +5,9 @@
 
 namespace cpu {
 
-void Cpu::check_io_permission(uint16_t port, unsigned size) {
-  const Mode m = mode();
-  if (m == Mode::Real) return;
-  const unsigned iopl = (s_.eflags & flag::IOPL) >> 12;
-  if (m != Mode::Virtual8086 && s_.cpl <= iopl) return;
+// CPL > IOPL or virtual-8086 mode: every bit of the TSS I/O permission bitmap for the
+// accessed ports must be clear (SDM Vol.1 19.5.2).
+void Cpu::check_io_bitmap(uint16_t port, unsigned size) {
   // Consult the I/O permission bitmap of a 32-bit TSS; every bit for the accessed ports
   // must be clear. A 16-bit TSS has no bitmap.
   const uint32_t type = s_.tr.attr & 0xF;
