@@ -398,16 +398,27 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
 StopReason Cpu::run(const RunLimits& lim) {
   pending_stop_ = StopReason::None;
   uint64_t steps = 0;
+  bool delivered = false;  // an interrupt was delivered since the last instruction
   for (;;) {
     if (attn_.stop) {
       attn_.stop = false;
       return StopReason::StopRequested;
     }
     // Interrupts are recognised at instruction boundaries (SDM Vol.3 6.9), so one pending
-    // after the last step is delivered before the run returns.
-    if ((attn_.intr || attn_.nmi) && service_interrupts()) {
-      if (pending_stop_ != StopReason::None) return pending_stop_;
-      continue;
+    // after the last step is delivered before the run returns. Another may be recognised
+    // before the handler's first instruction: with INTR held asserted and a trap gate
+    // (which leaves IF set), deliveries follow each other with no instruction between them.
+    // Each such back-to-back delivery counts as a step and is checked against the limits,
+    // so an interrupt storm cannot keep run() from returning (found by fuzz_cpu_protected).
+    if (attn_.intr || attn_.nmi) {
+      if (delivered && steps >= lim.max_steps) return StopReason::StepLimit;
+      if (delivered && s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
+      if (service_interrupts()) {
+        if (delivered) ++steps;
+        delivered = true;
+        if (pending_stop_ != StopReason::None) return pending_stop_;
+        continue;
+      }
     }
     if (s_.instret >= lim.max_instructions) return StopReason::InstructionLimit;
     if (steps >= lim.max_steps) return StopReason::StepLimit;
@@ -417,6 +428,7 @@ StopReason Cpu::run(const RunLimits& lim) {
       return StopReason::Halted;
     }
     execute_block(lim, steps);
+    delivered = false;
     if (pending_stop_ != StopReason::None) return pending_stop_;
   }
 }

@@ -63,7 +63,9 @@ const char* stop_reason_name(StopReason r);
 
 // A step is one instruction executed or attempted: an instruction that faults is a step
 // (ending in its handler) but does not retire. Interrupts pending at a step boundary are
-// delivered before the run returns, so a step lands where the hardware would continue.
+// delivered before the run returns, so a step lands where the hardware would continue. An
+// interrupt delivered right after another, with no instruction between them (an interrupt
+// storm), counts as a step too, so every run ends within its step and cycle limits.
 struct RunLimits {
   uint64_t max_instructions = UINT64_MAX;  // stop when instret reaches this value
   uint64_t max_steps = UINT64_MAX;         // stop after this many steps of this run

@@ -218,6 +218,7 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   uint8_t new_cpl = s_.cpl;
   SegmentCache new_ss = s_.seg[SS];
   uint64_t new_sp = sp();
+  uint64_t ss_desc = 0;
   std::array<uint64_t, 6> frame{};
   unsigned nframe = 0;
 
@@ -227,6 +228,7 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
     const InnerStack st = inner_stack(dpl, ext);
     new_ss = st.ss;
     new_sp = st.sp;
+    ss_desc = st.desc;
     frame[nframe++] = s_.seg[SS].selector;
     frame[nframe++] = uint32_t(s_.gpr[RSP]);
   }
@@ -259,6 +261,13 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
     }
     s_.cpl = saved_cpl;
   }
+  // The accessed bits of the new CS (and SS) descriptors (SDM Vol.3 3.4.5.1) are written
+  // before any register changes too: writing one can fault (#PF on a read-only GDT page
+  // with CR0.WP), and that fault must find the state as it was before the delivery. Setting
+  // them after CS was loaded left CS at the handler's selector with the old CPL (found by
+  // fuzz_cpu_protected).
+  if (new_cpl != s_.cpl) write_descriptor_accessed(new_ss.selector, ss_desc);
+  write_descriptor_accessed(sel, desc);
 
   // Commit.
   if (new_cpl != s_.cpl) {
@@ -269,7 +278,6 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   else set_reg16(RSP, uint16_t(top));
   cs.selector = uint16_t((sel & 0xFFFC) | new_cpl);
   set_cs(cs);
-  write_descriptor_accessed(sel, desc);
   s_.rip = offset;
   uint32_t nf = fl & ~(flag::TF | flag::VM | flag::RF | flag::NT);
   if (!trap_gate) nf &= ~flag::IF;

@@ -12,6 +12,7 @@ PACKAGES=(
   cmake ninja-build g++ gcc-multilib binutils pkg-config
   libboost-program-options-dev libcapstone-dev libgtest-dev libunicorn-dev
   libimgui-dev libstb-dev libglfw3-dev xvfb
+  clang libclang-rt-14-dev
 )
 
 deps_only=0
