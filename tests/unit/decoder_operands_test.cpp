@@ -135,7 +135,9 @@ TEST(DecoderOperands, MemoryRegisterAndImmediateOperandsAgreeWithCapstone) {
             const uint64_t dmask = adsize == 2 ? 0xFFFF : 0xFFFFFFFF;
             EXPECT_EQ(uint64_t(mem->mem.disp) & dmask, uint64_t(i.disp) & dmask) << where;
             // Capstone names the segment only when a prefix overrides it.
-            if (i.seg_override) EXPECT_EQ(mem->mem.segment, kSeg[i.seg]) << where;
+            if (i.seg_override) {
+              EXPECT_EQ(mem->mem.segment, kSeg[i.seg]) << where;
+            }
             if (f.reg_operand) {
               ASSERT_NE(reg, nullptr) << where;
               EXPECT_EQ(reg->reg, gpr(i.reg, opsize)) << where;
