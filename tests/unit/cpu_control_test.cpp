@@ -10,13 +10,6 @@ namespace {
 
 class Control : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
-  uint32_t esp() const { return uint32_t(st().gpr[RSP]); }
-  int fault_of(std::initializer_list<uint8_t> bytes) {
-    code(bytes);
-    go();
-    return vector_taken();
-  }
   void put(uint32_t addr, std::initializer_list<uint8_t> bytes) {
     const std::vector<uint8_t> v(bytes);
     cpu.phys_write(addr, v.data(), v.size());

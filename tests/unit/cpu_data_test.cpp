@@ -10,15 +10,6 @@ namespace {
 
 class Data : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
-  uint16_t sel(unsigned sg) const { return st().seg[sg].selector; }
-  uint32_t esp() const { return uint32_t(st().gpr[RSP]); }
-  // Runs `bytes` at kCode until a handler halts; returns the vector taken (or -1).
-  int fault_of(std::initializer_list<uint8_t> bytes) {
-    code(bytes);
-    go();
-    return vector_taken();
-  }
   // Gives segment register `sg` the flat data cache with base `base`.
   void set_base(unsigned sg, uint32_t base) {
     SegmentCache c = st().seg[DS];

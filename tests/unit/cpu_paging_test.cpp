@@ -14,12 +14,6 @@ constexpr uint32_t kHigh = 0x400000;
 
 class Paging : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
-  int fault_of(std::initializer_list<uint8_t> bytes) {
-    code(bytes);
-    go();
-    return vector_taken();
-  }
   uint64_t qword(uint32_t a) const { return uint64_t(bus.dword(a)) | (uint64_t(bus.dword(a + 4)) << 32); }
   void set_q(uint32_t a, uint64_t v) {
     bus.set_dword(a, uint32_t(v));

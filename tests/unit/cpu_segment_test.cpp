@@ -11,14 +11,6 @@ namespace {
 
 class Seg : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
-  uint16_t sel(unsigned sg) const { return st().seg[sg].selector; }
-  uint32_t esp() const { return uint32_t(st().gpr[RSP]); }
-  int fault_of(std::initializer_list<uint8_t> bytes) {
-    code(bytes);
-    go();
-    return vector_taken();
-  }
   // Loads GDT slot `index` with `d` and ES with its selector (rpl added) at CPL 0.
   void load_es(unsigned index, uint64_t d, unsigned rpl = 0) {
     set_gdt(index, d);

@@ -87,6 +87,16 @@ class SysTest : public CpuTest {
   // Runs until the CPU stops (HLT, limit of 200 instructions, shutdown, ...).
   cpu::StopReason go() { return cpu.run({cpu.state().instret + 200, UINT64_MAX}); }
 
+  const cpu::State& st() const { return cpu.state(); }
+  uint16_t sel(unsigned sg) const { return st().seg[sg].selector; }
+  uint32_t esp() const { return uint32_t(st().gpr[cpu::RSP]); }
+  // Runs `bytes` at kCode until a handler halts; returns the vector taken (or -1).
+  int fault_of(std::initializer_list<uint8_t> bytes) {
+    code(bytes);
+    go();
+    return vector_taken();
+  }
+
   // The vector whose handler halted, or -1.
   int vector_taken() const {
     const uint64_t rip = cpu.state().rip;

@@ -12,7 +12,6 @@ namespace {
 
 class Sys : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
   uint32_t cpuid_reg(uint32_t leaf, unsigned r) {
     set(RAX, leaf);
     cpu.state().rip = kCode;
@@ -21,11 +20,6 @@ class Sys : public SysTest {
     return reg(r);
   }
   // Runs `bytes` at kCode as the only code and returns the vector taken (or -1).
-  int fault_of(std::initializer_list<uint8_t> bytes) {
-    code(bytes);
-    go();
-    return vector_taken();
-  }
 };
 
 // ---------------------------------------------------------------------------------------

@@ -9,9 +9,6 @@ namespace {
 
 class Transfer : public SysTest {
  protected:
-  const State& st() const { return cpu.state(); }
-  uint16_t sel(unsigned sg) const { return st().seg[sg].selector; }
-  uint32_t esp() const { return uint32_t(st().gpr[RSP]); }
 
   // A 32-bit (type 0xC) or 16-bit (type 4) call gate in GDT slot `index`.
   void set_call_gate(unsigned index, uint16_t target, uint32_t offset, unsigned dpl,
