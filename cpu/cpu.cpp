@@ -54,6 +54,7 @@ void Cpu::reset() {
   attn_.intr = false;
   attn_.nmi = false;
   attn_.stop = false;
+  stop_requested_ = yield_requested_ = false;
   pending_stop_ = StopReason::None;
   last_mode_ = mode_info();
   flush_tlb(true);
@@ -402,7 +403,9 @@ StopReason Cpu::run(const RunLimits& lim) {
   for (;;) {
     if (attn_.stop) {
       attn_.stop = false;
-      return StopReason::StopRequested;
+      const bool stop = stop_requested_;
+      stop_requested_ = yield_requested_ = false;
+      return stop ? StopReason::StopRequested : StopReason::CycleLimit;
     }
     // Interrupts are recognised at instruction boundaries (SDM Vol.3 6.9), so one pending
     // after the last step is delivered before the run returns. Another may be recognised

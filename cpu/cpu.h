@@ -109,7 +109,17 @@ class Cpu {
   // The INTR pin, driven by the interrupt controller; sampled at instruction boundaries.
   void set_intr(bool level) { attn_.intr = level; }
   void raise_nmi() { attn_.nmi = true; }
-  void request_stop() { attn_.stop = true; }
+  void request_stop() {
+    stop_requested_ = true;
+    attn_.stop = true;
+  }
+  // Ends the current run() at the next instruction boundary with StopReason::CycleLimit,
+  // as if its cycle limit had been reached: the machine calls this when a device schedules
+  // an event earlier than the deadline the CPU was given.
+  void request_yield() {
+    yield_requested_ = true;
+    attn_.stop = true;
+  }
 
   StopReason run(const RunLimits& limits);
   StopReason step() { return run({UINT64_MAX, 1, UINT64_MAX}); }
@@ -525,6 +535,8 @@ class Cpu {
     __builtin_memcpy(&v, &attn_, sizeof v);
     return v != 0;
   }
+  bool stop_requested_ = false;   // attn_.stop means a stop ...
+  bool yield_requested_ = false;  // ... or a yield (both may be pending)
   StopReason pending_stop_ = StopReason::None;
   std::string stop_detail_;
 

@@ -57,6 +57,10 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
       throw std::invalid_argument("POST port " + hex(cfg_.post_port) + " clashes with " + r.what);
     }
   }
+  if (cfg_.cpu_mhz == 0 || cfg_.cpu_mhz > 100000) {
+    throw std::invalid_argument("CPU clock " + std::to_string(cfg_.cpu_mhz) + " MHz is outside 1..100000");
+  }
+  clock_.cpu_hz = uint64_t(cfg_.cpu_mhz) * 1'000'000;
   ram_.resize(cfg_.ram_bytes);
 
   ByteSink out = [this](uint8_t b) { output_byte(b); };
@@ -80,8 +84,16 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ports_.map(DebugExit::kDefaultPort, DebugExit::kPorts, exit_.get());
   ports_.map(Uart16550::kCom1, Uart16550::kPorts, uart_.get());
   ports_.map(cfg_.post_port, 1, post_.get());
+  for (Device* d : {static_cast<Device*>(console_.get()), static_cast<Device*>(exit_.get()),
+                    static_cast<Device*>(uart_.get()), static_cast<Device*>(post_.get())}) {
+    add_device(d);
+  }
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
+  sched_.set_clock(&cpu_->state().cycles);
+  // A device that schedules an event earlier than the running slice's deadline makes the
+  // CPU return at the next instruction boundary, so the event runs on time.
+  sched_.set_on_new_earliest([this] { cpu_->request_yield(); });
   const cpu::CycleModel* model = cpu::find_cycle_model(cfg_.cpu_model);
   if (!model)
     throw std::invalid_argument("unknown CPU model '" + cfg_.cpu_model + "' (known: " +
@@ -146,7 +158,36 @@ int64_t Machine::rom_offset(uint64_t paddr) const {
 
 // ---- cpu::Bus --------------------------------------------------------------------------
 
+void Machine::add_device(Device* d) {
+  if (d && std::find(devices_.begin(), devices_.end(), d) == devices_.end()) devices_.push_back(d);
+}
+
+void Machine::map_mmio(uint64_t base, uint64_t size, MmioDevice* dev) {
+  if ((base | size) & cpu::kPageMask || size == 0 || base + size < base) {
+    throw std::logic_error("MMIO window " + hex(base) + "+" + hex(size) + " is not page aligned");
+  }
+  for (const MmioWindow& w : mmio_) {
+    if (base < w.base + w.size && w.base < base + size) {
+      throw std::logic_error(std::string("MMIO window of ") + dev->name() + " overlaps " + w.dev->name());
+    }
+  }
+  mmio_.push_back({base, size, dev});
+  add_device(dev);
+  cpu_->flush_tlb(true);  // pages of the window may have been cached as RAM
+}
+
+MmioDevice* Machine::mmio_owner(uint64_t paddr, uint64_t* base) const {
+  for (const MmioWindow& w : mmio_) {
+    if (paddr - w.base < w.size) {
+      if (base) *base = w.base;
+      return w.dev;
+    }
+  }
+  return nullptr;
+}
+
 uint8_t* Machine::page(uint64_t paddr, bool write) {
+  if (!mmio_.empty() && mmio_owner(paddr)) return nullptr;
   const int64_t ro = rom_offset(paddr);
   if (ro >= 0) return write ? nullptr : rom_.data() + (uint64_t(ro) & ~cpu::kPageMask);
   if (paddr < ram_.size()) return ram_.data() + (paddr & ~cpu::kPageMask);
@@ -154,6 +195,8 @@ uint8_t* Machine::page(uint64_t paddr, bool write) {
 }
 
 uint64_t Machine::mmio_read(uint64_t paddr, unsigned size) {
+  uint64_t base = 0;
+  if (MmioDevice* d = mmio_owner(paddr, &base)) return d->mmio_read(paddr - base, size);
   uint64_t v = 0;
   for (unsigned i = 0; i < size; ++i) {
     const uint64_t a = paddr + i;
@@ -170,6 +213,11 @@ uint64_t Machine::mmio_read(uint64_t paddr, unsigned size) {
 }
 
 void Machine::mmio_write(uint64_t paddr, unsigned size, uint64_t value) {
+  uint64_t base = 0;
+  if (MmioDevice* d = mmio_owner(paddr, &base)) {
+    d->mmio_write(paddr - base, size, value);
+    return;
+  }
   // ROM and unmapped space drop writes. RAM never comes here (page() hands it out), but
   // stay correct if the CPU chooses the slow path anyway.
   for (unsigned i = 0; i < size; ++i) {
@@ -184,6 +232,32 @@ bool Machine::io_read(uint16_t port, unsigned size, uint32_t& value) {
 
 bool Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
   return ports_.write(port, size, value);
+}
+
+// ---- Interrupts ------------------------------------------------------------------------
+
+void Machine::set_isa_irq(unsigned irq, bool level) {
+  (void)irq;
+  (void)level;
+  // The 8259A pair and the IO APIC take the line here once they exist.
+  update_intr();
+}
+
+void Machine::update_intr() {
+  bool intr = lapic_ && lapic_->intr_pending();
+  if (!intr && pic_ && pic_->intr_pending()) intr = true;
+  cpu_->set_intr(intr);
+}
+
+uint8_t Machine::intr_ack() {
+  uint8_t v = 0xFF;
+  if (lapic_ && lapic_->intr_pending()) {
+    v = lapic_->intr_ack();
+  } else if (pic_ && pic_->intr_pending()) {
+    v = pic_->intr_ack();
+  }
+  update_intr();
+  return v;
 }
 
 // ---- Observers -------------------------------------------------------------------------
@@ -274,7 +348,8 @@ RunOutcome Machine::take_exit_outcome() {
 }
 
 void Machine::reset() {
-  for (PortDevice* d : ports_.devices()) d->reset();
+  sched_.clear();  // devices re-arm their events in reset()
+  for (Device* d : devices_) d->reset();
   exit_pending_ = false;
   cpu_->reset();
 }
@@ -284,7 +359,7 @@ void Machine::reset() {
 std::string Machine::dump() const {
   std::string out = cpu_->dump();
   if (!out.empty() && out.back() != '\n') out += '\n';
-  for (const PortDevice* d : ports_.devices()) {
+  for (const Device* d : devices_) {
     const std::string text = d->dump();
     if (text.empty()) continue;
     out += "[";
@@ -302,7 +377,7 @@ uint64_t Machine::state_hash() const {
   h.add(ram_.data(), ram_.size());
   h.add_u64(rom_.size());
   h.add(rom_.data(), rom_.size());
-  for (const PortDevice* d : ports_.devices()) {
+  for (const Device* d : devices_) {
     h.add_string(d->name());
     h.add_string(d->dump());
   }

@@ -32,9 +32,13 @@
 #include "platform/devices/debug_exit.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
+#include "platform/clock.h"
+#include "platform/device.h"
 #include "platform/event_fanout.h"
 #include "platform/guest_ram.h"
 #include "platform/input_queue.h"
+#include "platform/irq.h"
+#include "platform/mmio.h"
 #include "platform/port_bus.h"
 #include "platform/scheduler.h"
 
@@ -45,7 +49,7 @@ constexpr uint64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
 struct MachineConfig {
   uint64_t ram_bytes = 32 * MiB;  // multiple of 4 KiB, kMinRam..kMaxRam
   uint16_t post_port = PostPort::kDefaultPort;
-  uint32_t cpu_mhz = 1000;        // nominal clock; stored only for now (trace header)
+  uint32_t cpu_mhz = 1000;        // the CPU clock: device time = cycles / cpu_mhz
   std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
@@ -75,7 +79,7 @@ struct RunOutcome {
   std::string detail;  // human-readable: triple-fault cause, not-implemented feature, ...
 };
 
-class Machine final : public cpu::Bus {
+class Machine final : public cpu::Bus, public IrqRouter {
  public:
   // Throws std::invalid_argument for a bad configuration (RAM size, POST port clash).
   explicit Machine(MachineConfig cfg = {});
@@ -89,6 +93,8 @@ class Machine final : public cpu::Bus {
   Scheduler& scheduler() { return sched_; }
   InputQueue& input() { return input_; }
   PortBus& ports() { return ports_; }
+  const Clock& clock() const { return clock_; }
+  uint64_t now() const { return cpu_->state().cycles; }
 
   // ---- Memory ----
   uint64_t ram_size() const { return ram_.size(); }
@@ -121,6 +127,27 @@ class Machine final : public cpu::Bus {
   void emit(cpu::Event e);
 
   // ---- Devices ----
+  // Every device, in the order added: reset(), dump(), state_hash() and snapshots visit
+  // them in this order. Port and MMIO devices are added when mapped.
+  const std::vector<Device*>& devices() const { return devices_; }
+  void add_device(Device* d);
+  // Gives physical [base, base + size) to `dev` (4 KiB aligned; throws std::logic_error on
+  // overlap with another window). MMIO windows take precedence over RAM and ROM, which
+  // page() then never hands out for those pages.
+  void map_mmio(uint64_t base, uint64_t size, MmioDevice* dev);
+  // The device whose window holds `paddr`, and the window base; nullptr when none.
+  MmioDevice* mmio_owner(uint64_t paddr, uint64_t* base = nullptr) const;
+
+  // ---- Interrupts ----
+  // IrqRouter: ISA IRQ lines go to the 8259A pair (and, once it exists, the IO APIC).
+  void set_isa_irq(unsigned irq, bool level) override;
+  // The controllers driving INTR. Null until the device exists.
+  void set_pic(InterruptController* pic) { pic_ = pic; update_intr(); }
+  void set_lapic(InterruptController* lapic) { lapic_ = lapic; update_intr(); }
+  // Recomputes the CPU's INTR pin from the controllers; devices call this whenever their
+  // output may have changed.
+  void update_intr();
+
   DebugConsole& debug_console() { return *console_; }
   DebugExit& debug_exit() { return *exit_; }
   Uart16550& uart() { return *uart_; }
@@ -151,6 +178,7 @@ class Machine final : public cpu::Bus {
   void mmio_write(uint64_t paddr, unsigned size, uint64_t value) override;
   bool io_read(uint16_t port, unsigned size, uint32_t& value) override;
   bool io_write(uint16_t port, unsigned size, uint32_t value) override;
+  uint8_t intr_ack() override;
 
  private:
   // Offset into rom_ for a physical address in either ROM window, or -1.
@@ -162,7 +190,16 @@ class Machine final : public cpu::Bus {
   GuestRam ram_;
   std::vector<uint8_t> rom_;
   PortBus ports_;
+  Clock clock_;
   Scheduler sched_;
+  std::vector<Device*> devices_;
+  struct MmioWindow {
+    uint64_t base, size;
+    MmioDevice* dev;
+  };
+  std::vector<MmioWindow> mmio_;
+  InterruptController* pic_ = nullptr;
+  InterruptController* lapic_ = nullptr;
   InputQueue input_;
   EventFanout fanout_;
   std::unique_ptr<DebugConsole> console_;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "platform/device.h"
+
 namespace platform {
 
 // Where devices send guest output bytes (debug console, UART transmitter).
@@ -26,19 +28,12 @@ constexpr uint32_t all_ones(unsigned size) {
   return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }
 
-class PortDevice {
+class PortDevice : public virtual Device {
  public:
-  virtual ~PortDevice() = default;
-  virtual const char* name() const = 0;
   // `port` is the absolute port number; `size` is 1, 2 or 4. The value read is masked to
   // `size` bytes by the bus.
   virtual uint32_t io_read(uint16_t port, unsigned size) = 0;
   virtual void io_write(uint16_t port, unsigned size, uint32_t value) = 0;
-  // Back to the power-on state.
-  virtual void reset() {}
-  // The device state in a stable text form, one `key=value` a line (for dumps and the
-  // machine state hash). Empty for stateless devices.
-  virtual std::string dump() const { return {}; }
 };
 
 class PortBus {

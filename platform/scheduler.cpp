@@ -5,7 +5,9 @@ namespace platform {
 
 Scheduler::Id Scheduler::schedule(uint64_t cycle, Callback cb) {
   const Id id = next_id_++;
+  const bool earliest = events_.empty() || cycle < events_.begin()->first.first;
   events_.emplace(std::make_pair(cycle, id), std::move(cb));
+  if (earliest && on_new_earliest_) on_new_earliest_();
   return id;
 }
 

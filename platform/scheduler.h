@@ -25,8 +25,20 @@ class Scheduler {
   using Id = uint64_t;
   static constexpr uint64_t kNever = UINT64_MAX;
 
+  // The machine's time: the CPU's cycle counter (set by the machine; 0 until then).
+  void set_clock(const uint64_t* cycles) { clock_ = cycles; }
+  uint64_t now() const { return clock_ ? *clock_ : 0; }
+  // Called when schedule() creates a new earliest event; the machine uses it to make the
+  // running CPU return at once, so the new deadline is honoured even mid-slice.
+  void set_on_new_earliest(std::function<void()> fn) { on_new_earliest_ = std::move(fn); }
+
   // Schedules `cb` to run when the cycle counter reaches `cycle`. Returns an id for cancel().
   Id schedule(uint64_t cycle, Callback cb);
+  // Schedules `cb` `delay` cycles from now().
+  Id schedule_in(uint64_t delay, Callback cb) {
+    const uint64_t t = now();
+    return schedule(delay > kNever - t ? kNever - 1 : t + delay, std::move(cb));
+  }
   // Removes a pending event; false when it already ran or never existed.
   bool cancel(Id id);
 
@@ -45,6 +57,8 @@ class Scheduler {
   // Key: (cycle, sequence number). The sequence number doubles as the Id.
   std::map<std::pair<uint64_t, Id>, Callback> events_;
   Id next_id_ = 1;
+  const uint64_t* clock_ = nullptr;
+  std::function<void()> on_new_earliest_;
 };
 
 }  // namespace platform
