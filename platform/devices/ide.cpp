@@ -16,7 +16,7 @@ namespace platform {
 
 namespace {
 
-// Command opcodes (ATA-6 clause 8; Table "Command codes").
+// Command opcodes (ATA-6 clause 8; the command code table).
 constexpr uint8_t kCmdReadSectors = 0x20, kCmdReadSectorsNoRetry = 0x21;
 constexpr uint8_t kCmdWriteSectors = 0x30, kCmdWriteSectorsNoRetry = 0x31;
 constexpr uint8_t kCmdReadVerify = 0x40, kCmdReadVerifyNoRetry = 0x41;
@@ -205,7 +205,7 @@ bool Ide::task_lba(const Drive& d, uint64_t* lba) const {
            tf_.lba_low;
     return true;
   }
-  // CHS (ATA-6 clause 6 "CHS addressing"): sectors count from 1.
+  // CHS (ATA-6 "CHS addressing"): sectors count from 1.
   const uint32_t cyl = uint32_t(tf_.lba_high) << 8 | tf_.lba_mid;
   const uint32_t head = tf_.device & 0x0F;
   const uint32_t sector = tf_.lba_low;
@@ -254,7 +254,7 @@ void Ide::fail_now(unsigned slot, uint8_t error) {
 void Ide::command(uint8_t cmd) {
   const unsigned sel = selected();
   if (cmd == kCmdDiagnostic) {
-    // ATA-6 8 "EXECUTE DEVICE DIAGNOSTIC": both devices execute it, whichever is selected.
+    // ATA-6 clause 8 "EXECUTE DEVICE DIAGNOSTIC": both devices execute it, whichever is selected.
     for (unsigned s = 0; s < 2; ++s) {
       Drive& d = drives_[s];
       if (!d.disk || (d.status & kBsy)) continue;
@@ -269,11 +269,11 @@ void Ide::command(uint8_t cmd) {
     return;
   }
   Drive& d = drives_[sel];
-  // An absent device ignores commands (ATA-6 9 "Device 0 only configurations"); so does
+  // An absent device ignores commands (ATA-6 "Device 0 only configurations"); so does
   // a busy one (the host shall not write Command while BSY is set).
   if (!d.disk || (d.status & kBsy)) return;
   cancel(d);
-  d.intrq = false;  // writing Command clears a pending interrupt (ATA-6 clause 5 INTRQ)
+  d.intrq = false;  // writing Command clears a pending interrupt (ATA-6 "INTRQ" signal)
   update_irq();
   d.buf_len = d.buf_pos = 0;
   d.remaining = 0;
@@ -293,7 +293,7 @@ void Ide::command(uint8_t cmd) {
     case kCmdWriteSectorsNoRetry: start_transfer(sel, true, 1); return;
     case kCmdReadMultiple:
     case kCmdWriteMultiple:
-      // ATA-6 8 "READ MULTIPLE": aborted while multiple mode is disabled.
+      // ATA-6 clause 8 "READ MULTIPLE": aborted while multiple mode is disabled.
       if (d.multiple == 0) {
         finish_later(sel, bad, kAbrt);
       } else {
@@ -318,7 +318,7 @@ void Ide::command(uint8_t cmd) {
       return;
     }
     case kCmdSetMultiple: {
-      // ATA-6 8 "SET MULTIPLE MODE": a power of two up to IDENTIFY word 47; 0 disables.
+      // ATA-6 clause 8 "SET MULTIPLE MODE": a power of two up to IDENTIFY word 47; 0 disables.
       const uint8_t n = tf_.count;
       if (n > kMaxMultiple || (n & (n - 1)) != 0) {
         finish_later(sel, bad, kAbrt);
@@ -329,7 +329,7 @@ void Ide::command(uint8_t cmd) {
       return;
     }
     case kCmdInitParams: {
-      // ATA-6 8 "INITIALIZE DEVICE PARAMETERS": heads = Device bits 3:0 + 1, sectors per
+      // ATA-6 clause 8 "INITIALIZE DEVICE PARAMETERS": heads = Device bits 3:0 + 1, sectors per
       // track = Sector Count. A translation with no whole cylinder is refused (ABRT).
       const uint8_t heads = uint8_t((tf_.device & 0x0F) + 1), spt = tf_.count;
       if (spt == 0 || uint64_t(heads) * spt > std::min(addressable(d), kChsMax)) {
@@ -368,7 +368,8 @@ void Ide::command(uint8_t cmd) {
       finish_later(sel, ok, 0);
       return;
     default:
-      // ATA-6 clause 6 "Command execution": an unsupported command ends with ABRT.
+      // ATA-6: a command the device does not support ends with ABRT (each command's
+      // "Error outputs"; clause 8 lists the ones a device may implement).
       finish_later(sel, bad, kAbrt);
       return;
   }
@@ -402,7 +403,7 @@ std::array<uint16_t, 256> Ide::identify_data(unsigned slot) const {
   const uint64_t def_cyl = std::min<uint64_t>(std::min(total, kChsMax) / (uint64_t(heads) * spt), 16383);
   const uint32_t cur_cyl = cylinders(d);
   const uint64_t cur_cap = uint64_t(cur_cyl) * d.heads * d.spt;
-  // ATA-6 8 "IDENTIFY DEVICE", Table "IDENTIFY DEVICE information".
+  // ATA-6 clause 8 "IDENTIFY DEVICE": its table of the 256 words.
   w[0] = 0x0040;                 // ATA device (bit 15 = 0), not removable (bit 6)
   w[1] = uint16_t(def_cyl);      // default cylinders
   w[3] = heads;                  // default heads
@@ -473,7 +474,7 @@ void Ide::fill_block(unsigned slot) {
   }
   d.buf_pos = 0;
   d.status = kDrdy | kDsc | kDrq;
-  d.intrq = true;  // ATA-6 9 "PIO data-in": INTRQ for every block
+  d.intrq = true;  // ATA-6 clause 9 "PIO data-in": INTRQ for every block
 }
 
 void Ide::block_read_done(unsigned slot) {
@@ -504,7 +505,7 @@ void Ide::want_block(unsigned slot, bool interrupt) {
   d.buf_len = n * kSector;
   d.buf_pos = 0;
   d.status = kDrdy | kDsc | kDrq;
-  // ATA-6 9 "PIO data-out": no INTRQ before the first block, one after every block.
+  // ATA-6 clause 9 "PIO data-out": no INTRQ before the first block, one after every block.
   if (interrupt) d.intrq = true;
 }
 
@@ -582,7 +583,7 @@ uint32_t Ide::io_read(uint16_t port, unsigned size) {
     case 5: return tf_.lba_high;
     case 6: return tf_.device;
     default: {
-      if (!present(sel)) return 0;  // ATA-6 9 "Device 0 only configurations": 00h
+      if (!present(sel)) return 0;  // ATA-6 "Device 0 only configurations": 00h
       Drive& d = drives_[sel];
       const uint8_t s = d.status;
       if (d.intrq) {
@@ -600,7 +601,7 @@ void Ide::io_write(uint16_t port, unsigned size, uint32_t value) {
     const uint8_t old = tf_.control;
     tf_.control = v;
     if ((v & kSrst) && !(old & kSrst)) {
-      // ATA-6 9 "Software reset protocol": both devices go busy while SRST is set ...
+      // ATA-6 clause 9 "Software reset protocol": both devices go busy while SRST is set ...
       for (Drive& d : drives_) {
         cancel(d);
         d.status = d.disk ? kBsy : 0;

@@ -1,7 +1,7 @@
 // platform/devices/ide.h — the primary IDE/ATA channel: two ATA hard disks in PIO mode.
 //
-// References: ATA/ATAPI-6 (T13/1410D revision 3b), cited as "ATA-6" with the clause title
-// (clause 7 "Register descriptions", clause 8 "Command descriptions", clause 9 "Protocol").
+// References: ATA/ATAPI-6 (T13/1410D revision 3b), cited as "ATA-6" with the section or
+// command title (clause 7: the registers, clause 8: the commands, clause 9: the protocols).
 //
 // Ports (the PC's primary channel, IRQ 14):
 //   0x1F0 Data (16 bit; a 32-bit access moves two words, as PCI IDE controllers do)
@@ -49,7 +49,7 @@
 // Multiple mode and the CHS translation revert to their defaults on SRST unless SET
 // FEATURES 66h said otherwise. Machine reset never touches the disks' contents.
 //
-// Absent devices (ATA-6 clause 9, "Device 0 only configurations"): with device 0 present
+// Absent devices (ATA-6 "Device 0 only configurations"): with device 0 present
 // and device 1 selected, Status and Alternate Status read 00h, the other registers read
 // as for device 0, and commands are ignored except EXECUTE DEVICE DIAGNOSTIC. With no
 // device at all on the channel every register reads 00h (the pulled-down bus; QEMU's PIIX
