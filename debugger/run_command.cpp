@@ -145,7 +145,9 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   std::optional<std::string> disk0 = opts.disk0;
   bool disk0_from_boot = false;
   if (!disk0 && opts.boot && image.file_size > platform::kLargestFloppy) {
-    if (image.file_size % platform::DiskImage::kSectorSize == 0) {
+    if (opts.disk1 && *opts.disk1 == *opts.boot) {
+      err << "ringside: " << *opts.boot << ": not attached as disk0: it is already disk1\n";
+    } else if (image.file_size % platform::DiskImage::kSectorSize == 0) {
       disk0 = *opts.boot;
       disk0_from_boot = true;
     } else {

@@ -530,6 +530,22 @@ TEST_F(IdeTest, CommandBlockWritesAreIgnoredWhileBusy) {
   EXPECT_EQ(in8(kStatus), kIdle);
 }
 
+TEST_F(IdeTest, PowerOnResetKeepsTheDiskContents) {
+  attach(0, 16);
+  select_lba(0, 4, 1);
+  out8(kCommand, 0x30);
+  settle();
+  write_block(ptest::Bytes(512, 0xC3));
+  settle();
+  ide->reset();  // a machine reset: registers to power-on, the disk keeps what was written
+  EXPECT_EQ(in8(kStatus), kIdle);
+  EXPECT_EQ(in8(kLbaLow), 0x01);  // the signature
+  select_lba(0, 4, 1);
+  out8(kCommand, 0x20);
+  settle();
+  EXPECT_EQ(read_block(), ptest::Bytes(512, 0xC3));
+}
+
 // ---- Snapshots --------------------------------------------------------------------------------
 
 TEST_F(IdeTest, SaveLoadRoundTripMidTransfer) {
