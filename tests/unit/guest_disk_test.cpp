@@ -142,6 +142,18 @@ TEST(GuestDisk, ASlaveDiskIsSeenByTheKernel) {
   EXPECT_NE(r.out.find("device 1 answers though no disk is attached status=00000050"), std::string::npos) << r.out;
 }
 
+TEST(GuestDiskBoot, BootSectorLoadsItsStage2ByPio) {
+  // diskboot.img is 4 MiB, so --boot also attaches it as disk0; sector 0 reads sectors 1-3
+  // with READ SECTORS and REP INSL (32-bit Data accesses) and runs them, in real mode.
+  ptest::TempDir dir;
+  const DiskRun r = run_disk({"--boot", kGuests + "/diskboot.img"}, dir, "boot.jsonl");
+  EXPECT_EQ(r.out, "diskboot: stage 2 loaded by PIO from sectors 1-3\ndiskboot: done\n") << r.err;
+  EXPECT_EQ(r.status, 33) << r.err;
+  EXPECT_NE(r.err.find("from --boot"), std::string::npos) << r.err;
+  EXPECT_EQ(r.trace.find("\"kind\":\"mode_change\""), std::string::npos);
+  EXPECT_NE(r.trace.find("\"port\":496,\"size\":4"), std::string::npos) << "32-bit Data reads";
+}
+
 TEST(GuestDisk, DiskOptionErrors) {
   ptest::TempDir dir;
   const std::string kernel = kGuests + "/disk.elf";
