@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "debugger/trace_jsonl.h"
+#include "platform/disk_image.h"
 #include "platform/hash.h"
 #include "platform/loaders/bios.h"
 #include "platform/loaders/boot.h"
@@ -66,6 +67,7 @@ std::string format_summary(const RunSummary& s) {
   out += "ringside: last POST code: " +
          (s.last_post ? platform::hex(*s.last_post) : std::string("none")) + " (port " +
          platform::hex(s.post_port) + ")\n";
+  for (const std::string& d : s.disks) out += "ringside: " + d + "\n";
   out += "ringside: exit status " + std::to_string(s.exit_status) + "\n";
   return out;
 }
@@ -135,6 +137,39 @@ int run_command(const RunOptions& opts, const RunIo& io) {
     return kExitLoadError;
   }
   err << "ringside: loaded " << report.describe();
+
+  // ---- IDE disks ----
+  // A --boot image the boot loader treats as a hard disk (DL = 0x80: larger than the
+  // largest floppy, 2.88 MB) is also disk0, as the BIOS that booted it would have seen;
+  // a floppy-sized image is a floppy, which this machine has no controller for.
+  std::optional<std::string> disk0 = opts.disk0;
+  bool disk0_from_boot = false;
+  if (!disk0 && opts.boot && image.file_size > platform::kLargestFloppy) {
+    if (opts.disk1 && *opts.disk1 == *opts.boot) {
+      err << "ringside: " << *opts.boot << ": not attached as disk0: it is already disk1\n";
+    } else if (image.file_size % platform::DiskImage::kSectorSize == 0) {
+      disk0 = *opts.boot;
+      disk0_from_boot = true;
+    } else {
+      err << "ringside: " << *opts.boot << ": not attached as disk0: " << image.file_size
+          << " bytes is not a multiple of 512\n";
+    }
+  }
+  try {
+    const std::optional<std::string> paths[2] = {disk0, opts.disk1};
+    for (unsigned slot = 0; slot < 2; ++slot) {
+      if (!paths[slot]) continue;
+      m.ide().attach(slot, platform::DiskImage::open(*paths[slot], opts.disk_writeback));
+      const platform::DiskImage& d = *m.ide().disk(slot);
+      std::string line = "disk" + std::to_string(slot) + ": " + d.path() + " (" + std::to_string(d.sectors()) +
+                         " sectors, " + (d.writeback() ? "writeback" : "overlay; the file is not modified") + ")";
+      if (slot == 0 && disk0_from_boot) line += " from --boot";
+      err << "ringside: " << line << "\n";
+    }
+  } catch (const platform::LoadError& e) {
+    err << "ringside run: " << e.what() << "\n";
+    return kExitLoadError;
+  }
 
   // Observers: only the trace, when asked for; the CPU counts events by itself, so a run
   // without --trace never builds an event.
@@ -211,6 +246,13 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   sum.last_post = m.post().last();
   sum.post_port = m.post().port();
   sum.exit_status = exit_status_for(outcome, m.exit_status());
+  for (unsigned slot = 0; slot < 2; ++slot) {  // ---- IDE disks ----
+    if (const platform::DiskImage* d = m.ide().disk(slot)) {
+      sum.disks.push_back("disk" + std::to_string(slot) + ": " +
+                          (d->writeback() ? std::string("writeback") :
+                                            std::to_string(d->overlay().size()) + " sectors in the overlay"));
+    }
+  }
   err << format_summary(sum);
   if (opts.dump_state) {
     char h[64];

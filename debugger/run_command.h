@@ -31,6 +31,7 @@ struct RunSummary {
   std::optional<uint32_t> last_post;
   uint16_t post_port = 0x80;
   int exit_status = 0;
+  std::vector<std::string> disks;  // one line per attached IDE disk
 };
 std::string format_summary(const RunSummary& s);
 

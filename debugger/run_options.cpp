@@ -97,6 +97,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("cpu-mhz", po::value<std::string>())
       ("cpu-model", po::value<std::string>())
       ("dump-state", po::bool_switch())
+      ("disk0", po::value<std::string>())
+      ("disk1", po::value<std::string>())
+      ("disk-writeback", po::bool_switch())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("image", -1);
@@ -174,6 +177,19 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   for (const std::string& m : o.modules) {
     if (parse_module_spec(m).file.empty()) throw UsageError("--module '" + m + "' names no file");
   }
+
+  // ---- IDE disks ----
+  o.disk0 = str("disk0");
+  o.disk1 = str("disk1");
+  o.disk_writeback = vm["disk-writeback"].as<bool>();
+  if (o.disk0 && o.disk0->empty()) throw UsageError("--disk0 needs a disk image file name");
+  if (o.disk1 && o.disk1->empty()) throw UsageError("--disk1 needs a disk image file name");
+  if (o.disk0 && o.disk1 && *o.disk0 == *o.disk1) {
+    throw UsageError("--disk0 and --disk1 name the same file '" + *o.disk0 + "'; give two images");
+  }
+  if (o.disk_writeback && !o.disk0 && !o.disk1 && !o.boot) {
+    throw UsageError("--disk-writeback applies to disks, and none is given (--disk0, --disk1 or a --boot disk)");
+  }
   return o;
 }
 
@@ -228,6 +244,12 @@ std::string run_help() {
       "  --cpu-mhz N           nominal clock in MHz (recorded in the trace; default 1000)\n"
       "  --cpu-model NAME      cycle model: haswell (default; Agner Fog's Haswell table)\n"
       "                        or flat (one cycle per instruction)\n"
+      "  --disk0 PATH          raw hard-disk image (size a multiple of 512) as the primary\n"
+      "                        IDE master (ports 0x1F0-0x1F7, 0x3F6, IRQ 14); a --boot\n"
+      "                        image larger than 2.88 MB is disk0 unless --disk0 is given\n"
+      "  --disk1 PATH          the same, as the primary IDE slave\n"
+      "  --disk-writeback      write the guest's disk writes into the image files; by\n"
+      "                        default they go to memory and the files are never changed\n"
       "\n"
       "Running and output:\n"
       "  --max-instructions N  stop after N instructions\n"

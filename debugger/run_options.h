@@ -48,6 +48,10 @@ struct RunOptions {
   uint32_t cpu_mhz = 1000;
   std::string cpu_model = "haswell";  // --cpu-model
   bool dump_state = false;
+  // ---- IDE disks ----
+  std::optional<std::string> disk0;    // --disk0 PATH (primary master)
+  std::optional<std::string> disk1;    // --disk1 PATH (primary slave)
+  bool disk_writeback = false;         // --disk-writeback: write through to the files
 };
 
 // `args` are the words after "run". Throws UsageError.

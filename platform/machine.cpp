@@ -39,6 +39,8 @@ constexpr FixedRange kFixedPorts[] = {
     {DebugConsole::kDefaultPort, 1, "the debug console (0xE9)"},
     {DebugExit::kDefaultPort, DebugExit::kPorts, "isa-debug-exit (0xF4-0xF7)"},
     {Uart16550::kCom1, Uart16550::kPorts, "the COM1 UART (0x3F8-0x3FF)"},
+    {Ide::kCommandBase, Ide::kCommandPorts, "the IDE command block (0x1F0-0x1F7)"},
+    {Ide::kControlPort, 1, "the IDE control block (0x3F6)"},
 };
 
 }  // namespace
@@ -88,6 +90,12 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
                     static_cast<Device*>(uart_.get()), static_cast<Device*>(post_.get())}) {
     add_device(d);
   }
+  // ---- IDE (primary channel, IRQ 14) ----
+  ide_ = std::make_unique<Ide>(sched_, clock_, this);
+  ports_.map(Ide::kCommandBase, Ide::kCommandPorts, ide_.get());
+  ports_.map(Ide::kControlPort, 1, ide_.get());
+  add_device(ide_.get());
+  // ---- end IDE ----
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
   sched_.set_clock(&cpu_->state().cycles);

@@ -13,7 +13,8 @@
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
 //   anything else                  unmapped: reads all ones, writes dropped.
 // Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
-// port (0x80 by default). Unclaimed ports read all ones; writes are dropped.
+// port (0x80 by default), the primary IDE channel at 0x1F0-0x1F7 and 0x3F6 (IRQ 14; no
+// disks until ide().attach()). Unclaimed ports read all ones; writes are dropped.
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
@@ -30,6 +31,7 @@
 #include "cpu/cpu.h"
 #include "platform/devices/debug_console.h"
 #include "platform/devices/debug_exit.h"
+#include "platform/devices/ide.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
 #include "platform/clock.h"
@@ -152,6 +154,8 @@ class Machine final : public cpu::Bus, public IrqRouter {
   DebugExit& debug_exit() { return *exit_; }
   Uart16550& uart() { return *uart_; }
   PostPort& post() { return *post_; }
+  // ---- IDE (primary channel; disks attached by the caller) ----
+  Ide& ide() { return *ide_; }
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -206,6 +210,7 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<DebugExit> exit_;
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<PostPort> post_;
+  std::unique_ptr<Ide> ide_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };
