@@ -15,7 +15,11 @@ constexpr uint8_t kElcrMask[2] = {0xF8, 0xDE};
 }  // namespace
 
 void Pic8259::reset() {
+  // The IR pins carry what the devices drive; a reset of the chip does not change them.
+  const uint8_t master_lines = s_.chip[0].lines, slave_lines = s_.chip[1].lines;
   s_ = State{};
+  s_.chip[0].lines = uint8_t(master_lines & ~(1u << kCascadeLine));
+  s_.chip[1].lines = slave_lines;
   update();
 }
 
