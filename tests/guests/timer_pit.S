@@ -16,6 +16,10 @@
  *   timer_pit: counter=XXXXXXXX     (the latched count, depends on the exact cycle)
  *   timer_pit: done
  *
+ * Reference run on QEMU 7.2 (same output, another counter value, status 33):
+ *   qemu-system-i386 -kernel timer_pit.elf -display none -serial stdio -monitor none \
+ *     -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot
+ *
  * References: Intel 8259A datasheet (231468) "Initialization Command Words" and OCW2;
  * Intel 8254 datasheet (231164) "Control Word Format", "Mode 2", "Counter Latch Command";
  * SDM Vol.3A 6.11 (IDT descriptors). */

@@ -6,6 +6,8 @@
 // the datasheet's. The CPU runs at 1 GHz: pulse t happens at Clock::cycle_of_tick(t).
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -441,6 +443,48 @@ TEST(MachinePit, Channel0InterruptsThroughThePic) {
   EXPECT_TRUE(m.pic8259().intr_pending());
   EXPECT_EQ(m.intr_ack(), 0x20);
   EXPECT_NE(m.dump().find("[pit8254]\nch0.control=34"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// Guest input is untrusted: any access sequence at any time leaves both devices in a
+// state their own load() accepts, and never crashes or hangs (a fixed-seed sequence of
+// random accesses to every port of both chips, with IRQ lines toggling and time passing).
+TEST(PicPitRobustness, RandomAccessesKeepValidSavableStates) {
+  Machine m;
+  std::mt19937 rng(12345);
+  const uint16_t ports[] = {0x20, 0x21, 0xA0, 0xA1, 0x4D0, 0x4D1, 0x40, 0x41, 0x42, 0x43, 0x61};
+  uint64_t now = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const uint16_t port = ports[rng() % std::size(ports)];
+    const unsigned size = (rng() % 8 == 0) ? 2u : 1u;
+    if (rng() % 2) {
+      m.io_write(port, size, rng());
+    } else {
+      uint32_t v = 0;
+      m.io_read(port, size, v);
+    }
+    if (rng() % 16 == 0) m.set_isa_irq(1 + rng() % 15, rng() % 2);  // IRQ 0 is the PIT's
+    if (m.pic8259().intr_pending() && rng() % 4 == 0) m.intr_ack();
+    now += rng() % 5000;
+    m.cpu().state().cycles = now;
+    m.scheduler().run_due(now);
+    if (i % 1000 == 999) {
+      StateWriter w;
+      m.pic8259().save(w);
+      m.pit8254().save(w);
+      Machine other;
+      other.cpu().state().cycles = now;
+      StateReader r(w.data());
+      ASSERT_NO_THROW(other.pic8259().load(r)) << i;
+      ASSERT_NO_THROW(other.pit8254().load(r)) << i;
+      EXPECT_TRUE(r.at_end());
+      EXPECT_EQ(other.pic8259().dump(), m.pic8259().dump());
+      EXPECT_EQ(other.pit8254().dump(), m.pit8254().dump());
+    }
+  }
 }
 
 }  // namespace
