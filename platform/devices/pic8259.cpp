@@ -103,7 +103,9 @@ uint8_t Pic8259::intr_ack() {
     vector = uint8_t(vector_base(m) | 7);
   } else {
     acknowledge(m, unsigned(line));
-    if (unsigned(line) == kCascadeLine && cascade()) {
+    // "Cascading": in cascade mode the slave supplies the vector of an IR that ICW3 marks
+    // as having a slave; otherwise the master does.
+    if (unsigned(line) == kCascadeLine && cascade() && (m.icw3 >> kCascadeLine & 1)) {
       Chip& sl = s_.chip[1];
       const int sline = resolve(sl, false);
       set_line(m, kCascadeLine, false);  // the slave's INT drops during INTA

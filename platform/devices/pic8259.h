@@ -26,7 +26,8 @@
 //   is in service), special mask mode (in-service bits of masked lines stop inhibiting),
 //   automatic EOI (ICW4.AEOI) with optional rotation.
 // - The cascade: the master's IR2 input is the slave's INT output; an acknowledge that
-//   resolves to IR2 in cascade mode (ICW1.SNGL=0) takes the vector from the slave.
+//   resolves to IR2 in cascade mode (ICW1.SNGL=0) with ICW3 bit 2 set takes the vector
+//   from the slave (the slave's ICW3 ID is not compared: it is the only slave).
 // - Spurious interrupts: when no request is left at the acknowledge, the master returns
 //   its IR7 vector (ISR unchanged); when the master resolved IR2 but the slave has nothing,
 //   the slave returns its IR7 vector (IRQ15), the master's ISR bit 2 is set and the slave's

@@ -44,7 +44,8 @@
 //   edge-triggered PIC sees the same edges). OUT itself reads correctly at all times.
 // - Mode 3: a count written while counting is loaded at the end of the current period,
 //   not of the current half-period. Counts of 1 in modes 2 and 3 (illegal per datasheet)
-//   give no edges. Invalid BCD digits are taken at face value modulo 10000.
+//   give no edges. Invalid BCD digits are taken at face value modulo 10000. NULL COUNT
+//   is not set again by a count rewritten while a mode 1/5 one-shot runs.
 // - Power-on: every channel is in mode 0, LSB-then-MSB, binary, with no count: not
 //   counting, OUT low (the datasheet leaves this undefined; no BIOS has programmed it).
 #pragma once

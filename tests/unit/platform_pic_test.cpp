@@ -224,6 +224,22 @@ TEST_F(PicFixture, CascadeAcknowledgeTakesTheVectorFromTheSlave) {
   EXPECT_FALSE(pic.intr_pending());
 }
 
+TEST_F(PicFixture, WithoutASlaveInIcw3TheMasterSuppliesTheIr2Vector) {
+  // ICW3 = 0x00 on the master: no IR has a slave, so IR2 is an ordinary input.
+  out(0x20, 0x11);
+  out(0x21, 0x20);
+  out(0x21, 0x00);
+  out(0x21, 0x01);
+  out(0xA0, 0x11);
+  out(0xA1, 0x28);
+  out(0xA1, 0x02);
+  out(0xA1, 0x01);
+  pic.set_irq(9, true);
+  ASSERT_TRUE(pic.intr_pending());
+  EXPECT_EQ(pic.intr_ack(), 0x22);
+  EXPECT_EQ(isr(0xA0), 0x00);
+}
+
 TEST_F(PicFixture, SpecialFullyNestedModeLetsAHigherSlaveLineThrough) {
   init_pc(0x11);  // master ICW4: SFNM, 8086
   pic.set_irq(12, true);
