@@ -445,6 +445,20 @@ TEST(MachinePit, Channel0InterruptsThroughThePic) {
   EXPECT_NE(m.dump().find("[pit8254]\nch0.control=34"), std::string::npos);
 }
 
+TEST(MachinePit, MachineResetStopsTheTimerAndRestoresPowerOnState) {
+  Machine m, fresh;
+  m.io_write(0x43, 1, 0x34);
+  m.io_write(0x40, 1, 0x00);
+  m.io_write(0x40, 1, 0x10);
+  m.io_write(0x61, 1, 0x03);
+  m.io_write(0x20, 1, 0x11);
+  EXPECT_FALSE(m.scheduler().empty());
+  m.reset();
+  EXPECT_TRUE(m.scheduler().empty());
+  EXPECT_EQ(m.pit8254().dump(), fresh.pit8254().dump());
+  EXPECT_EQ(m.pic8259().dump(), fresh.pic8259().dump());
+}
+
 }  // namespace
 
 namespace {
