@@ -41,6 +41,11 @@ constexpr FixedRange kFixedPorts[] = {
     {Uart16550::kCom1, Uart16550::kPorts, "the COM1 UART (0x3F8-0x3FF)"},
     {Ide::kCommandBase, Ide::kCommandPorts, "the IDE command block (0x1F0-0x1F7)"},
     {Ide::kControlPort, 1, "the IDE control block (0x3F6)"},
+    {Pic8259::kMasterPort, 2, "the master 8259A (0x20-0x21)"},
+    {Pic8259::kSlavePort, 2, "the slave 8259A (0xA0-0xA1)"},
+    {Pic8259::kElcrPort, 2, "the ELCR (0x4D0-0x4D1)"},
+    {Pit8254::kBasePort, Pit8254::kPorts, "the 8254 PIT (0x40-0x43)"},
+    {Pit8254::kPortB, 1, "system control port B (0x61)"},
 };
 
 }  // namespace
@@ -96,6 +101,21 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ports_.map(Ide::kControlPort, 1, ide_.get());
   add_device(ide_.get());
   // ---- end IDE ----
+  // ---- 8259A PIC pair and 8254 PIT (branch pic) ----
+  // The PIC tells the machine whenever its INT output may have changed; the PIT drives
+  // ISA IRQ 0 through this machine (an IrqRouter).
+  pic8259_ = std::make_unique<Pic8259>([this] {
+    if (cpu_) update_intr();
+  });
+  ports_.map(Pic8259::kMasterPort, 2, pic8259_.get());
+  ports_.map(Pic8259::kSlavePort, 2, pic8259_.get());
+  ports_.map(Pic8259::kElcrPort, 2, pic8259_.get());
+  add_device(pic8259_.get());
+  pit8254_ = std::make_unique<Pit8254>(clock_, sched_, this);
+  ports_.map(Pit8254::kBasePort, Pit8254::kPorts, pit8254_.get());
+  ports_.map(Pit8254::kPortB, 1, pit8254_.get());
+  add_device(pit8254_.get());
+  // ---- end 8259A / 8254 ----
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
   sched_.set_clock(&cpu_->state().cycles);
@@ -107,6 +127,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
     throw std::invalid_argument("unknown CPU model '" + cfg_.cpu_model + "' (known: " +
                                 cpu::cycle_model_names() + ")");
   cpu_->set_cycle_model(model);
+  set_pic(pic8259_.get());  // 8259A (branch pic)
 }
 
 Machine::~Machine() = default;
@@ -245,9 +266,10 @@ bool Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
 // ---- Interrupts ------------------------------------------------------------------------
 
 void Machine::set_isa_irq(unsigned irq, bool level) {
-  (void)irq;
-  (void)level;
-  // The 8259A pair and the IO APIC take the line here once they exist.
+  if (irq >= 16) return;
+  // The 8259A pair (it calls update_intr() itself through its change callback).
+  if (pic8259_) pic8259_->set_irq(irq, level);
+  // The IO APIC takes the line here.
   update_intr();
 }
 

@@ -12,9 +12,12 @@
 //   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
 //   anything else                  unmapped: reads all ones, writes dropped.
-// Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
-// port (0x80 by default), the primary IDE channel at 0x1F0-0x1F7 and 0x3F6 (IRQ 14; no
-// disks until ide().attach()). Unclaimed ports read all ones; writes are dropped.
+// Ports (each device's header has the details):
+//   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259A pair and ELCR      0x40-0x43, 0x61  8254 PIT, port B
+//   0x80 (default)  POST port          0xE9  debug console      0xF4-0xF7  isa-debug-exit
+//   0x1F0-0x1F7, 0x3F6  primary IDE channel (IRQ 14; no disks until ide().attach())
+//   0x3F8-0x3FF  COM1 16550
+// Unclaimed ports read all ones; writes are dropped.
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
@@ -32,6 +35,10 @@
 #include "platform/devices/debug_console.h"
 #include "platform/devices/debug_exit.h"
 #include "platform/devices/ide.h"
+// ---- 8259A PIC pair and 8254 PIT (branch pic) ----
+#include "platform/devices/pic8259.h"
+#include "platform/devices/pit8254.h"
+// ---- end 8259A / 8254 ----
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
 #include "platform/clock.h"
@@ -156,6 +163,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   PostPort& post() { return *post_; }
   // ---- IDE (primary channel; disks attached by the caller) ----
   Ide& ide() { return *ide_; }
+  // ---- 8259A PIC pair and 8254 PIT (branch pic) ----
+  Pic8259& pic8259() { return *pic8259_; }
+  Pit8254& pit8254() { return *pit8254_; }
+  // ---- end 8259A / 8254 ----
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -211,6 +222,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<PostPort> post_;
   std::unique_ptr<Ide> ide_;
+  // ---- 8259A PIC pair and 8254 PIT (branch pic) ----
+  std::unique_ptr<Pic8259> pic8259_;
+  std::unique_ptr<Pit8254> pit8254_;
+  // ---- end 8259A / 8254 ----
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };

@@ -132,7 +132,7 @@ CliResult run_cli(const std::vector<std::string>& args) {
 const Bytes kHello = {0xB0, 'h', 0xE6, 0xE9, 0xB0, 'i', 0xE6, 0xE9,
                       0xBA, 0xF8, 0x03, 0xB0, 'S', 0xEE,  // mov dx, 0x3F8 ; mov al,'S' ; out dx, al
                       0xB0, 0x42, 0xE6, 0x80,               // POST 0x42
-                      0xE4, 0x21,                           // in al, 0x21 (unclaimed)
+                      0xE4, 0x2E,                           // in al, 0x2E (unclaimed)
                       0xB0, 0x05, 0xE6, 0xF4};
 
 TEST(CliRun, GuestOutputExitStatusAndSummary) {
@@ -251,7 +251,7 @@ TEST(CliRun, TraceHasAVersionedHeaderAndIsDeterministic) {
     if (line.find("\"claimed\":") != std::string::npos) ++port_io;
     if (line.find("\"claimed\":false") != std::string::npos) ++unclaimed;
   }
-  EXPECT_EQ(port_io, 6);  // 2x 0xE9, UART, POST, 0x21, 0xF4
+  EXPECT_EQ(port_io, 6);  // 2x 0xE9, UART, POST, 0x2E, 0xF4
   EXPECT_EQ(post, 1);
   EXPECT_EQ(unclaimed, 1);
   const CliResult again = run_cli({"--flat", "0x7c00", "--real", prog, "--trace", dir.file("nodir/x.jsonl")});

@@ -65,7 +65,7 @@ TEST(MachinePorts, UnclaimedPortThroughTheBusInterface) {
   uint32_t v = 0;
   EXPECT_FALSE(cm.m.io_read(0x60, 2, v));
   EXPECT_EQ(v, 0xFFFFu);
-  EXPECT_FALSE(cm.m.io_write(0x21, 1, 0xFF));  // masking a PIC the machine lacks
+  EXPECT_FALSE(cm.m.io_write(0x2E, 1, 0xFF));  // no device at 0x2E (0x21 is the PIC now)
 }
 
 TEST(MachinePorts, DebugConsoleWritesBytesAndReadsBackE9) {
@@ -190,8 +190,8 @@ TEST(MachinePorts, CpuPortIoEventsCarryTheClaimedFlag) {
   CapturedMachine cm;
   EventLog log;
   cm.m.add_observer(&log);
-  // in al, 0x21 ; out 0xE9, al ; mov al, 2 ; out 0xF4, al
-  const ptest::Bytes prog = {0xE4, 0x21, 0xE6, 0xE9, 0xB0, 0x02, 0xE6, 0xF4};
+  // in al, 0x2E (unclaimed) ; out 0xE9, al ; mov al, 2 ; out 0xF4, al
+  const ptest::Bytes prog = {0xE4, 0x2E, 0xE6, 0xE9, 0xB0, 0x02, 0xE6, 0xF4};
   ASSERT_TRUE(cm.m.load_ram(0x7C00, prog));
   cm.m.cpu().enter_flat_protected(0x7C00, 0x7000);
   const RunOutcome r = cm.m.run({.max_instructions = 1000});
@@ -200,7 +200,7 @@ TEST(MachinePorts, CpuPortIoEventsCarryTheClaimedFlag) {
   EXPECT_EQ(cm.out, "\xFF");
   const auto io = log.of(cpu::EventKind::PortIo);
   ASSERT_EQ(io.size(), 3u);
-  EXPECT_EQ(io[0].port, 0x21);
+  EXPECT_EQ(io[0].port, 0x2E);
   EXPECT_FALSE(io[0].write);
   EXPECT_FALSE(io[0].claimed);
   EXPECT_EQ(io[0].value, 0xFFu);

@@ -8,8 +8,8 @@
  *
  * How many interrupts land depends on how the emulator paces the PIT: against virtual time
  * tied to instructions (Bochs ips=, QEMU -icount) or against the host clock (QEMU without
- * -icount). Ringside has no PIT or PIC yet: the programming goes to unclaimed ports and the
- * loop runs with no interrupts (interrupts=0). */
+ * -icount). Ringside paces its 8254 by the cycle counter (--cpu-mhz, default 1000 MHz): a
+ * virtual clock tied to instructions through the cycle model, like Bochs ips=. */
 	.file "irq.S" /* names the symbol table's FILE entry: the same ELF every build */
 #define BENCH_NAME "irq"
 #define BENCH_PER_ITER 4
