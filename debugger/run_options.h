@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "platform/devices/mc146818.h"
+
 namespace debugger {
 
 // Exit statuses of `ringside run`. The guest's own statuses through the exit port are
@@ -48,6 +50,9 @@ struct RunOptions {
   uint32_t cpu_mhz = 1000;
   std::string cpu_model = "haswell";  // --cpu-model
   bool dump_state = false;
+  // ---- CMOS RTC and VGA text ----
+  std::optional<platform::RtcTime> rtc_start;  // --rtc-start ISO8601
+  bool screen = false;                         // --screen: print the VGA text screen at the end
 };
 
 // `args` are the words after "run". Throws UsageError.

@@ -39,6 +39,10 @@ constexpr FixedRange kFixedPorts[] = {
     {DebugConsole::kDefaultPort, 1, "the debug console (0xE9)"},
     {DebugExit::kDefaultPort, DebugExit::kPorts, "isa-debug-exit (0xF4-0xF7)"},
     {Uart16550::kCom1, Uart16550::kPorts, "the COM1 UART (0x3F8-0x3FF)"},
+    // ---- CMOS RTC, VGA text, PCI host ----
+    {Mc146818::kIndexPort, Mc146818::kPorts, "the CMOS RTC (0x70-0x71)"},
+    {0x3B4, 0x3DB - 0x3B4, "the VGA (0x3B4-0x3DA)"},
+    {PciHost::kConfigAddress, PciHost::kPorts, "PCI configuration (0xCF8-0xCFF)"},
 };
 
 }  // namespace
@@ -86,6 +90,22 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ports_.map(cfg_.post_port, 1, post_.get());
   for (Device* d : {static_cast<Device*>(console_.get()), static_cast<Device*>(exit_.get()),
                     static_cast<Device*>(uart_.get()), static_cast<Device*>(post_.get())}) {
+    add_device(d);
+  }
+  // ---- CMOS RTC (IRQ8), VGA text, PCI host ----
+  if (!parse_rtc_time(format_rtc_time(cfg_.rtc_start)))
+    throw std::invalid_argument("RTC start time " + format_rtc_time(cfg_.rtc_start) + " is not a valid date and time in 1901..2099");
+  rtc_ = std::make_unique<Mc146818>(sched_, clock_, IrqLine(this, Mc146818::kIrq), cfg_.rtc_start);
+  rtc_->set_memory_size(cfg_.ram_bytes);
+  vga_ = std::make_unique<VgaText>(sched_, clock_, [this](uint64_t paddr, std::span<uint8_t> out) {
+    return read_ram(paddr, out);
+  });
+  pci_ = std::make_unique<PciHost>();
+  ports_.map(Mc146818::kIndexPort, Mc146818::kPorts, rtc_.get());
+  for (const VgaText::PortRange& r : VgaText::kPortRanges) ports_.map(r.first, r.count, vga_.get());
+  ports_.map(PciHost::kConfigAddress, PciHost::kPorts, pci_.get());
+  for (Device* d : {static_cast<Device*>(rtc_.get()), static_cast<Device*>(vga_.get()),
+                    static_cast<Device*>(pci_.get())}) {
     add_device(d);
   }
 

@@ -13,7 +13,9 @@
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
 //   anything else                  unmapped: reads all ones, writes dropped.
 // Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
-// port (0x80 by default). Unclaimed ports read all ones; writes are dropped.
+// port (0x80 by default), CMOS RTC 0x70-0x71 (IRQ8), VGA 0x3B4-0x3B5, 0x3BA, 0x3C0-0x3C2,
+// 0x3CC, 0x3D4-0x3D5, 0x3DA (text buffer at 0xB8000 in RAM), PCI configuration
+// mechanism #1 at 0xCF8-0xCFF. Unclaimed ports read all ones; writes are dropped.
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
@@ -30,6 +32,9 @@
 #include "cpu/cpu.h"
 #include "platform/devices/debug_console.h"
 #include "platform/devices/debug_exit.h"
+#include "platform/devices/mc146818.h"
+#include "platform/devices/pci_host.h"
+#include "platform/devices/vga_text.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
 #include "platform/clock.h"
@@ -53,6 +58,8 @@ struct MachineConfig {
   std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
+  // ---- CMOS RTC (mc146818.h) ----
+  RtcTime rtc_start{};  // the RTC's calendar at cycle 0 (default 2000-01-01T00:00:00)
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -152,6 +159,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   DebugExit& debug_exit() { return *exit_; }
   Uart16550& uart() { return *uart_; }
   PostPort& post() { return *post_; }
+  // ---- CMOS RTC, VGA text, PCI host (misc devices) ----
+  Mc146818& rtc() { return *rtc_; }
+  VgaText& vga() { return *vga_; }
+  PciHost& pci() { return *pci_; }
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -206,6 +217,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<DebugExit> exit_;
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<PostPort> post_;
+  // ---- CMOS RTC, VGA text, PCI host ----
+  std::unique_ptr<Mc146818> rtc_;
+  std::unique_ptr<VgaText> vga_;
+  std::unique_ptr<PciHost> pci_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };
