@@ -390,18 +390,31 @@ void Mc146818::write_register(uint8_t index, uint8_t v) {
   arm();
 }
 
-uint32_t Mc146818::io_read(uint16_t port, unsigned) {
-  if (port == kIndexPort) return 0xFF;  // the index register is write only
-  return read_register(s_.index);
+// A wider access is split into byte accesses to consecutive ports, as the ISA bus does
+// (a word write to 0x70 sets the index, then writes the data port); bytes beyond 0x71
+// float.
+uint32_t Mc146818::io_read(uint16_t port, unsigned size) {
+  uint32_t v = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    const unsigned p = port + i;
+    // The index register is write only: it reads 0xFF.
+    const uint8_t b = p == kDataPort ? read_register(s_.index) : 0xFF;
+    v |= uint32_t(b) << (8 * i);
+  }
+  return v;
 }
 
-void Mc146818::io_write(uint16_t port, unsigned, uint32_t value) {
-  if (port == kIndexPort) {
-    s_.index = uint8_t(value & 0x7F);
-    s_.nmi_disabled = value & 0x80;
-    return;
+void Mc146818::io_write(uint16_t port, unsigned size, uint32_t value) {
+  for (unsigned i = 0; i < size; ++i) {
+    const unsigned p = port + i;
+    const uint8_t b = uint8_t(value >> (8 * i));
+    if (p == kIndexPort) {
+      s_.index = b & 0x7F;
+      s_.nmi_disabled = b & 0x80;
+    } else if (p == kDataPort) {
+      write_register(s_.index, b);
+    }
   }
-  write_register(s_.index, uint8_t(value));
 }
 
 // ---- Dump and snapshots ----------------------------------------------------------------

@@ -8,6 +8,7 @@
 // Ports: 0x70 index (write only; bits 6-0 select one of the 128 CMOS bytes, bit 7 is the
 // PC's NMI-disable gate, kept and exposed through nmi_disabled(); a read of 0x70 returns
 // 0xFF as on most chipsets), 0x71 data (the selected byte). The index stays after an access.
+// Word and dword accesses are split into bytes to consecutive ports, as on the ISA bus.
 //
 // Bytes (DS "Address Map"):
 //   0x00 seconds  0x01 seconds alarm  0x02 minutes  0x03 minutes alarm  0x04 hours

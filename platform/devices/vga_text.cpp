@@ -62,7 +62,19 @@ uint8_t VgaText::input_status_1(uint64_t cycle) const {
   return uint8_t((blank ? 0x01 : 0) | (retrace ? 0x08 : 0));
 }
 
-uint32_t VgaText::io_read(uint16_t port, unsigned) {
+// A 16- or 32-bit access reaches consecutive byte ports, as the ISA bus splits it (kernels
+// commonly `outw` the CRTC index and data together to 0x3D4).
+uint32_t VgaText::io_read(uint16_t port, unsigned size) {
+  uint32_t v = 0;
+  for (unsigned i = 0; i < size; ++i) v |= uint32_t(read_byte(uint16_t(port + i))) << (8 * i);
+  return v;
+}
+
+void VgaText::io_write(uint16_t port, unsigned size, uint32_t value) {
+  for (unsigned i = 0; i < size; ++i) write_byte(uint16_t(port + i), uint8_t(value >> (8 * i)));
+}
+
+uint8_t VgaText::read_byte(uint16_t port) {
   const uint16_t crtc_base = colour_addressing() ? 0x3D4 : 0x3B4;
   if (port == crtc_base) return s_.crtc_index;
   if (port == crtc_base + 1) return s_.crtc_index < kCrtcRegs ? s_.crtc[s_.crtc_index] : 0xFF;
@@ -79,8 +91,7 @@ uint32_t VgaText::io_read(uint16_t port, unsigned) {
   }
 }
 
-void VgaText::io_write(uint16_t port, unsigned, uint32_t value) {
-  const uint8_t v = uint8_t(value);
+void VgaText::write_byte(uint16_t port, uint8_t v) {
   const uint16_t crtc_base = colour_addressing() ? 0x3D4 : 0x3B4;
   if (port == crtc_base) {
     s_.crtc_index = v;

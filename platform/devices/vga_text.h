@@ -28,7 +28,10 @@
 //   0x3C2 / 0x3CC  Miscellaneous Output (write / read); 0x3C2 reads Input Status 0 (0).
 //   0x3C0/0x3C1  Attribute controller: 0x3C0 writes alternate index and data (the flip-flop),
 //                0x3C0 reads the index, 0x3C1 reads the data; registers 0x00-0x14 are storage.
-// Sequencer, graphics controller and DAC ports are not claimed.
+// Sequencer, graphics controller and DAC ports are not claimed. A word or dword access is
+// split into byte accesses to consecutive ports, as on the ISA bus (`outw 0x3D4` writes
+// the CRTC index and data at once); bytes that land on ports this device does not decode
+// read 0xFF and are dropped.
 //
 // Retrace timing: the fixed timing of mode 03h (720x400 at 70 Hz, not the 60 Hz of the
 // graphics modes): a 28.322 MHz dot clock, 900 dots a line of which 720 are displayed, 449
@@ -111,6 +114,9 @@ class VgaText final : public PortDevice {
     uint8_t attr_index = 0;  // bits 4-0 index, bit 5 palette address source
     bool attr_data_next = false;  // the flip-flop: the next 0x3C0 write is data
   };
+
+  uint8_t read_byte(uint16_t port);
+  void write_byte(uint16_t port, uint8_t v);
 
   const Scheduler& sched_;
   const Clock& clock_;

@@ -285,6 +285,10 @@ TEST(Rtc, IndexPortBitSevenIsTheNmiGate) {
   EXPECT_EQ(r.rtc->io_read(0x71, 1), 0x80u);  // register D
   r.rtc->io_write(0x70, 1, 0x0D);
   EXPECT_FALSE(r.rtc->nmi_disabled());
+  // A word write to 0x70 is the index byte, then the data byte (ISA splits it).
+  r.rtc->io_write(0x70, 2, 0x51 | 0x3C << 8);
+  EXPECT_EQ(r.read(0x51), 0x3C);
+  EXPECT_EQ(r.rtc->io_read(0x70, 2), 0x3CFFu);  // index reads 0xFF, then the data
   // Registers C and D are read only; NVRAM bytes are plain storage.
   r.write(0x0D, 0x00);
   EXPECT_EQ(r.read(0x0D), 0x80);

@@ -108,6 +108,17 @@ TEST(VgaText, CursorFollowsTheLocationAndStartRegisters) {
   EXPECT_FALSE(m.vga().cursor().visible);
 }
 
+TEST(VgaText, WordWritesSetIndexAndDataAtOnce) {
+  Machine m;
+  // outw(0x3D4, 0x0E | hi << 8), outw(0x3D4, 0x0F | lo << 8): the usual cursor update.
+  m.io_write(0x3D4, 2, 0x0E | 0x01 << 8);
+  m.io_write(0x3D4, 2, 0x0F | 0x23 << 8);
+  EXPECT_EQ(m.vga().cursor_location(), 0x0123);
+  uint32_t v = 0;
+  m.io_read(0x3D4, 2, v);
+  EXPECT_EQ(v, 0x230Fu);  // index, then the register it selects
+}
+
 TEST(VgaText, CrtcRegistersReadBackWithWriteProtect) {
   Machine m;
   out(m, 0x3D4, 0x0A);
