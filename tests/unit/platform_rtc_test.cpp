@@ -338,6 +338,28 @@ TEST(Rtc, MachineStartTimeAndIrqLine) {
   EXPECT_THROW(Machine({.rtc_start = bad}), std::invalid_argument);
 }
 
+// On the whole machine: the guest enables the periodic interrupt through the ports, and
+// the RTC's scheduler event raises IRQ8 at the first edge while the CPU runs; HLT with
+// interrupts on skips the idle cycles to that event. (The 8259A that would deliver IRQ8
+// is another device: here the line level is what is checked.)
+TEST(Rtc, PeriodicEventRaisesIrq8WhileTheMachineRuns) {
+  Machine m;
+  // mov al,0x0B ; out 0x70,al ; mov al,0x42 ; out 0x71,al ; sti ; hlt ; jmp $-1
+  const std::vector<uint8_t> code{0xB0, 0x0B, 0xE6, 0x70, 0xB0, 0x42, 0xE6, 0x71, 0xFB, 0xF4, 0xEB, 0xFD};
+  ASSERT_TRUE(m.load_ram(0x10000, code));
+  m.cpu().enter_flat_protected(0x10000, 0x8000);
+  const RunOutcome r = m.run({.max_instructions = 1000});
+  // Nothing acknowledges the interrupt, so after the edge no event is pending.
+  EXPECT_EQ(r.kind, StopKind::HaltedIdle) << r.detail;
+  EXPECT_TRUE(m.rtc().irq_level());
+  EXPECT_EQ(m.now(), 976'563u);  // 1024 Hz: the first edge after 976.5625 us at 1000 MHz
+  uint32_t c = 0;
+  m.io_write(0x70, 1, 0x0C);
+  m.io_read(0x71, 1, c);
+  EXPECT_EQ(c, 0xC0u);  // IRQF | PF
+  EXPECT_FALSE(m.rtc().irq_level());
+}
+
 TEST(Rtc, ParsesIso8601StartTimes) {
   const auto t = parse_rtc_time("2026-11-25T12:34:56");
   ASSERT_TRUE(t);
