@@ -93,8 +93,10 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
     add_device(d);
   }
   // ---- CMOS RTC (IRQ8), VGA text, PCI host ----
-  if (!parse_rtc_time(format_rtc_time(cfg_.rtc_start)))
-    throw std::invalid_argument("RTC start time " + format_rtc_time(cfg_.rtc_start) + " is not a valid date and time in 1901..2099");
+  if (!parse_rtc_time(format_rtc_time(cfg_.rtc_start))) {
+    throw std::invalid_argument("RTC start time " + format_rtc_time(cfg_.rtc_start) +
+                                " is not a valid date and time in 1901..2099");
+  }
   rtc_ = std::make_unique<Mc146818>(sched_, clock_, IrqLine(this, Mc146818::kIrq), cfg_.rtc_start);
   rtc_->set_memory_size(cfg_.ram_bytes);
   vga_ = std::make_unique<VgaText>(sched_, clock_, [this](uint64_t paddr, std::span<uint8_t> out) {
