@@ -49,6 +49,10 @@
 // 7-6 = 11 matches any value ("don't care"). A scheduler event is armed only when an enabled
 // source can raise the line next; everything else is computed when the guest reads it.
 //
+// dump() shows the registers as of sync_cycle (the last access or event): the counters are
+// brought up to date lazily, so the dump, like the hash built from it, is a function of
+// what the guest did and when, never of the host.
+//
 // Not modelled: daylight saving (DSE is stored, never acted on), the square-wave pin
 // (SQWE is stored), the 4.194304 / 1.048576 MHz time bases.
 //

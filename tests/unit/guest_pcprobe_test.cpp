@@ -63,6 +63,24 @@ TEST(GuestPcprobe, DefaultStartTimeAndNoScreenWithoutTheOption) {
   EXPECT_EQ(r.status, 33) << r.err;
 }
 
+// The RTC, VGA and PCI state is part of the state hash, and derived from cycles only: two
+// runs end in the same state.
+TEST(GuestPcprobe, TwoRunsEndInTheSameState) {
+  auto hash = [](const ProbeRun& r) {
+    const size_t p = r.err.find("state hash: ");
+    return p == std::string::npos ? std::string("none") : r.err.substr(p, r.err.find('\n', p) - p);
+  };
+  const ProbeRun a = run_probe({kGuests + "/pcprobe.elf", "--rtc-start", "2026-11-25T12:00:00", "--dump-state"});
+  const ProbeRun b = run_probe({kGuests + "/pcprobe.elf", "--rtc-start", "2026-11-25T12:00:00", "--dump-state"});
+  EXPECT_NE(hash(a), "none") << a.err;
+  EXPECT_EQ(hash(a), hash(b));
+  EXPECT_NE(a.err.find("[mc146818]\n"), std::string::npos);
+  EXPECT_NE(a.err.find("[vga_text]\n"), std::string::npos);
+  EXPECT_NE(a.err.find("[pci_host]\n"), std::string::npos);
+  // The guest left the cursor at cell 183 (row 2, column 23): CRTC 0x0E/0x0F = 00 b7.
+  EXPECT_NE(a.err.find("crtc=5f4f50825581bf1f004f0d0e000000b7"), std::string::npos) << a.err;
+}
+
 TEST(GuestPcprobe, MalformedRtcStartIsAUsageError) {
   for (const char* bad : {"2026-11-25", "2026-02-30T00:00:00", "tomorrow", "2100-01-01T00:00:00"}) {
     const ProbeRun r = run_probe({kGuests + "/pcprobe.elf", "--rtc-start", bad});
