@@ -81,6 +81,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   cfg.cpu_mhz = opts.cpu_mhz;
   cfg.cpu_model = opts.cpu_model;
   cfg.output = io.guest_output;
+  if (opts.rtc_start) cfg.rtc_start = *opts.rtc_start;  // CMOS RTC
   std::unique_ptr<platform::Machine> machine;
   try {
     machine = std::make_unique<platform::Machine>(cfg);
@@ -225,6 +226,18 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
+  // ---- VGA text screen (--screen): after the guest's output, on the same stream ----
+  if (opts.screen) {
+    const std::string screen = m.vga().text();
+    if (io.guest_output) {
+      for (char c : screen) io.guest_output(uint8_t(c));
+    } else {
+      std::fwrite(screen.data(), 1, screen.size(), stdout);
+    }
+    const platform::VgaText::Cursor cur = m.vga().cursor();
+    err << "ringside: screen cursor at row " << cur.row << " column " << cur.col
+        << (cur.visible ? "" : " (hidden)") << "\n";
+  }
   if (io.flush_guest_output) io.flush_guest_output();
   if (trace) {
     m.remove_observer(trace.get());

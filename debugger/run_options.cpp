@@ -100,6 +100,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("disk0", po::value<std::string>())
       ("disk1", po::value<std::string>())
       ("disk-writeback", po::bool_switch())
+      ("rtc-start", po::value<std::string>())
+      ("screen", po::bool_switch())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("image", -1);
@@ -156,6 +158,15 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     if (mhz == 0 || mhz > 100000) throw UsageError("--cpu-mhz: " + *v + " is not in 1..100000");
     o.cpu_mhz = uint32_t(mhz);
   }
+  // ---- CMOS RTC and VGA text ----
+  if (auto v = str("rtc-start")) {
+    o.rtc_start = platform::parse_rtc_time(*v);
+    if (!o.rtc_start) {
+      throw UsageError("--rtc-start: '" + *v +
+                       "' is not a date and time YYYY-MM-DDTHH:MM:SS in 1901..2099 (e.g. 2026-11-25T12:00:00)");
+    }
+  }
+  o.screen = vm["screen"].as<bool>();
   if (vm.count("flat") && vm.count("load")) throw UsageError("--flat and --load are the same option; give one");
   if (auto v = str("flat")) o.flat = parse_number(*v, "flat");
   if (auto v = str("load")) o.flat = parse_number(*v, "load");
@@ -251,6 +262,9 @@ std::string run_help() {
       "  --disk1 PATH          the same, as the primary IDE slave\n"
       "  --disk-writeback      write the guest's disk writes into the image files; by\n"
       "                        default they go to memory and the files are never changed\n"
+      "  --rtc-start TIME      the CMOS clock's time at power-on, YYYY-MM-DDTHH:MM:SS\n"
+      "                        (default 2000-01-01T00:00:00); it then advances with the\n"
+      "                        CPU's cycles, never with the host's clock\n"
       "\n"
       "Running and output:\n"
       "  --max-instructions N  stop after N instructions\n"
@@ -258,6 +272,9 @@ std::string run_help() {
       "  --progress            a line on stderr about once a second: instructions,\n"
       "                        cycles, MIPS\n"
       "  --dump-state          print the CPU and device state and the state hash at the end\n"
+      "  --screen              when the run ends, print the VGA text screen (80x25 at\n"
+      "                        0xB8000, CP437 as UTF-8, trailing blanks trimmed) to stdout\n"
+      "                        after the guest's output; the cursor position goes to stderr\n"
       "  -h, --help            this text\n"
       "\n"
       "Exit status:\n"

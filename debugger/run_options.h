@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "platform/devices/mc146818.h"
+
 namespace debugger {
 
 // Exit statuses of `ringside run`. The guest's own statuses through the exit port are
@@ -52,6 +54,9 @@ struct RunOptions {
   std::optional<std::string> disk0;    // --disk0 PATH (primary master)
   std::optional<std::string> disk1;    // --disk1 PATH (primary slave)
   bool disk_writeback = false;         // --disk-writeback: write through to the files
+  // ---- CMOS RTC and VGA text ----
+  std::optional<platform::RtcTime> rtc_start;  // --rtc-start ISO8601
+  bool screen = false;                         // --screen: print the VGA text screen at the end
 };
 
 // `args` are the words after "run". Throws UsageError.

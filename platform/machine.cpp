@@ -46,6 +46,10 @@ constexpr FixedRange kFixedPorts[] = {
     {Pic8259::kElcrPort, 2, "the ELCR (0x4D0-0x4D1)"},
     {Pit8254::kBasePort, Pit8254::kPorts, "the 8254 PIT (0x40-0x43)"},
     {Pit8254::kPortB, 1, "system control port B (0x61)"},
+    // ---- CMOS RTC, VGA text, PCI host ----
+    {Mc146818::kIndexPort, Mc146818::kPorts, "the CMOS RTC (0x70-0x71)"},
+    {0x3B4, 0x3DB - 0x3B4, "the VGA (0x3B4-0x3DA)"},
+    {PciHost::kConfigAddress, PciHost::kPorts, "PCI configuration (0xCF8-0xCFF)"},
 };
 
 }  // namespace
@@ -116,6 +120,24 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ports_.map(Pit8254::kPortB, 1, pit8254_.get());
   add_device(pit8254_.get());
   // ---- end 8259A / 8254 ----
+  // ---- CMOS RTC (IRQ8), VGA text, PCI host ----
+  if (!parse_rtc_time(format_rtc_time(cfg_.rtc_start))) {
+    throw std::invalid_argument("RTC start time " + format_rtc_time(cfg_.rtc_start) +
+                                " is not a valid date and time in 1901..2099");
+  }
+  rtc_ = std::make_unique<Mc146818>(sched_, clock_, IrqLine(this, Mc146818::kIrq), cfg_.rtc_start);
+  rtc_->set_memory_size(cfg_.ram_bytes);
+  vga_ = std::make_unique<VgaText>(sched_, clock_, [this](uint64_t paddr, std::span<uint8_t> out) {
+    return read_ram(paddr, out);
+  });
+  pci_ = std::make_unique<PciHost>();
+  ports_.map(Mc146818::kIndexPort, Mc146818::kPorts, rtc_.get());
+  for (const VgaText::PortRange& r : VgaText::kPortRanges) ports_.map(r.first, r.count, vga_.get());
+  ports_.map(PciHost::kConfigAddress, PciHost::kPorts, pci_.get());
+  for (Device* d : {static_cast<Device*>(rtc_.get()), static_cast<Device*>(vga_.get()),
+                    static_cast<Device*>(pci_.get())}) {
+    add_device(d);
+  }
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
   sched_.set_clock(&cpu_->state().cycles);

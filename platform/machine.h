@@ -14,9 +14,11 @@
 //   anything else                  unmapped: reads all ones, writes dropped.
 // Ports (each device's header has the details):
 //   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259A pair and ELCR      0x40-0x43, 0x61  8254 PIT, port B
-//   0x80 (default)  POST port          0xE9  debug console      0xF4-0xF7  isa-debug-exit
+//   0x70-0x71  CMOS RTC (IRQ 8)        0x80 (default)  POST port
+//   0xE9  debug console                0xF4-0xF7  isa-debug-exit
 //   0x1F0-0x1F7, 0x3F6  primary IDE channel (IRQ 14; no disks until ide().attach())
-//   0x3F8-0x3FF  COM1 16550
+//   0x3B4-0x3B5, 0x3BA, 0x3C0-0x3C2, 0x3CC, 0x3D4-0x3D5, 0x3DA  VGA (text buffer at 0xB8000 in RAM)
+//   0x3F8-0x3FF  COM1 16550            0xCF8-0xCFF  PCI configuration mechanism #1
 // Unclaimed ports read all ones; writes are dropped.
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
@@ -39,8 +41,11 @@
 #include "platform/devices/pic8259.h"
 #include "platform/devices/pit8254.h"
 // ---- end 8259A / 8254 ----
+#include "platform/devices/mc146818.h"
+#include "platform/devices/pci_host.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
+#include "platform/devices/vga_text.h"
 #include "platform/clock.h"
 #include "platform/device.h"
 #include "platform/event_fanout.h"
@@ -62,6 +67,8 @@ struct MachineConfig {
   std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
+  // ---- CMOS RTC (mc146818.h) ----
+  RtcTime rtc_start{};  // the RTC's calendar at cycle 0 (default 2000-01-01T00:00:00)
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -167,6 +174,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   Pic8259& pic8259() { return *pic8259_; }
   Pit8254& pit8254() { return *pit8254_; }
   // ---- end 8259A / 8254 ----
+  // ---- CMOS RTC, VGA text, PCI host (misc devices) ----
+  Mc146818& rtc() { return *rtc_; }
+  VgaText& vga() { return *vga_; }
+  PciHost& pci() { return *pci_; }
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -226,6 +237,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<Pic8259> pic8259_;
   std::unique_ptr<Pit8254> pit8254_;
   // ---- end 8259A / 8254 ----
+  // ---- CMOS RTC, VGA text, PCI host ----
+  std::unique_ptr<Mc146818> rtc_;
+  std::unique_ptr<VgaText> vga_;
+  std::unique_ptr<PciHost> pci_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };
