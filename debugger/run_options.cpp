@@ -97,6 +97,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("cpu-mhz", po::value<std::string>())
       ("cpu-model", po::value<std::string>())
       ("dump-state", po::bool_switch())
+      ("serial", po::value<std::string>())
+      ("input", po::value<std::string>())
+      ("serial-in", po::value<std::string>())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("image", -1);
@@ -157,6 +160,29 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   if (auto v = str("flat")) o.flat = parse_number(*v, "flat");
   if (auto v = str("load")) o.flat = parse_number(*v, "load");
   if (o.trace && o.trace->empty()) throw UsageError("--trace needs a file name");
+
+  // ---- serial and input (branch uart) ----
+  if (auto v = str("serial")) {
+    if (*v == "stdio") {
+      o.serial = RunOptions::Serial::Stdio;
+    } else if (*v == "none") {
+      o.serial = RunOptions::Serial::None;
+    } else if (v->rfind("file:", 0) == 0) {
+      o.serial = RunOptions::Serial::File;
+      o.serial_path = v->substr(5);
+      if (o.serial_path.empty()) throw UsageError("--serial file:PATH needs a file name after 'file:'");
+    } else {
+      throw UsageError("--serial: '" + *v + "' is not stdio, file:PATH or none");
+    }
+  }
+  o.input = str("input");
+  if (o.input && o.input->empty()) throw UsageError("--input needs a file name");
+  o.serial_in = str("serial-in");
+  if (o.serial_in && o.serial_in->empty()) throw UsageError("--serial-in needs a file name (or - for stdin)");
+  if (o.serial_in && o.input && *o.serial_in == "-" && *o.input == "-") {
+    throw UsageError("--input - and --serial-in - both want stdin; give one of them a file");
+  }
+  // ---- end serial and input ----
 
   // Exactly one image, of one kind.
   const int kinds = int(o.boot.has_value()) + int(o.bios.has_value()) + int(o.flat.has_value());
@@ -235,6 +261,15 @@ std::string run_help() {
       "  --progress            a line on stderr about once a second: instructions,\n"
       "                        cycles, MIPS\n"
       "  --dump-state          print the CPU and device state and the state hash at the end\n"
+      "\n"
+      "Serial port and keyboard:\n"
+      "  --serial WHERE        where COM1 (0x3F8) output goes: stdio (default: stdout,\n"
+      "                        like the port 0xE9 output), file:PATH, or none\n"
+      "  --input FILE          a timed input script for COM1 and the keyboard (- = stdin),\n"
+      "                        lines like  at 5ms serial \"hello\\r\"  or  after 2ms key \"ls\\n\"\n"
+      "                        (times in ns, us, ms, s or cycles; see README.md)\n"
+      "  --serial-in FILE      send FILE's bytes to COM1 from cycle 0 at the line rate\n"
+      "                        (- = all of stdin, read before the run starts)\n"
       "  -h, --help            this text\n"
       "\n"
       "Exit status:\n"
@@ -246,7 +281,9 @@ std::string run_help() {
       "  4             triple fault (shutdown)\n"
       "  6             the CPU met something not implemented yet\n"
       "  8             a file could not be read, loaded or written\n"
-      "  10            --max-instructions reached\n";
+      "  10            --max-instructions reached\n"
+      "  12            the guest reset the machine (8042 command 0xFE, port 0x92) and\n"
+      "                no --bios ROM is loaded\n";
 }
 
 }  // namespace debugger

@@ -15,6 +15,19 @@
 // Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
 // port (0x80 by default). Unclaimed ports read all ones; writes are dropped.
 //
+// ---- serial, keyboard, A20, reset (branch uart) ----
+// Ports 0x60/0x64: the 8042 keyboard controller (IRQ 1); 0x92: System Control Port A.
+// COM1 raises IRQ 4. A20: physical address bit 20 is forced to 0 while neither the 8042's
+// A20 output nor port 0x92 bit 1 enables it (the chipset ORs the two); enabled at power-on,
+// as a PC BIOS leaves it. While A20 is off, page() hands out no page whose address has bit
+// 20 set, so those accesses come to mmio_read/mmio_write, which mask the bit; decoded code
+// stays keyed by unaliased RAM pages, and the TLB is flushed whenever A20 changes. The
+// reset line (8042 command 0xFE or output port bit 0, port 0x92 bit 0) resets the machine
+// (reset()): with a firmware ROM the run continues at the reset vector; without one
+// nothing is there, so run() stops with StopKind::Reset.
+// Host input (input()) is delivered at its cycle: Serial to COM1, Keyboard to the 8042.
+// ---- end serial, keyboard, A20, reset ----
+//
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
 #pragma once
@@ -30,7 +43,9 @@
 #include "cpu/cpu.h"
 #include "platform/devices/debug_console.h"
 #include "platform/devices/debug_exit.h"
+#include "platform/devices/kbc8042.h"
 #include "platform/devices/post_port.h"
+#include "platform/devices/system_control_a.h"
 #include "platform/devices/uart16550.h"
 #include "platform/clock.h"
 #include "platform/device.h"
@@ -53,6 +68,8 @@ struct MachineConfig {
   std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
+  // COM1 transmit, when it should go elsewhere than `output` (empty: to `output`).
+  ByteSink serial_output{};
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -71,6 +88,7 @@ enum class StopKind : uint8_t {
   Shutdown,          // triple fault
   NotImplemented,    // the CPU met behaviour this version does not implement
   StopRequested,     // Machine::request_stop() / a debugger
+  Reset,             // the guest pulsed the reset line and no firmware ROM is loaded
 };
 const char* stop_kind_name(StopKind k);
 
@@ -152,6 +170,11 @@ class Machine final : public cpu::Bus, public IrqRouter {
   DebugExit& debug_exit() { return *exit_; }
   Uart16550& uart() { return *uart_; }
   PostPort& post() { return *post_; }
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  Kbc8042& kbc() { return *kbc_; }
+  SystemControlA& port92() { return *port92_; }
+  bool a20_enabled() const { return a20_; }
+  // ---- end serial, keyboard, A20, reset ----
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -185,6 +208,13 @@ class Machine final : public cpu::Bus, public IrqRouter {
   int64_t rom_offset(uint64_t paddr) const;
   void output_byte(uint8_t b);
   RunOutcome take_exit_outcome();
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  void update_a20();
+  void request_reset(const std::string& why);
+  // Schedules delivery of the input queue's next event (if not already scheduled).
+  void arm_input();
+  void deliver_input(uint64_t due);
+  // ---- end serial, keyboard, A20, reset ----
 
   MachineConfig cfg_;
   GuestRam ram_;
@@ -207,6 +237,15 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<PostPort> post_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  std::unique_ptr<Kbc8042> kbc_;
+  std::unique_ptr<SystemControlA> port92_;
+  bool a20_ = true;
+  bool reset_pending_ = false;     // the reset line was pulsed; run() resets or stops
+  std::string reset_detail_;
+  Scheduler::Id input_event_ = 0;  // the pending input delivery event, 0 = none
+  uint64_t input_armed_ = 0;       // its cycle
+  // ---- end serial, keyboard, A20, reset ----
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };
 
