@@ -1,6 +1,8 @@
 // The serial echo kernel (tests/guests/serial_echo.S) fed by an input script: its output,
 // exit status, where COM1 output goes (--serial), raw input (--serial-in), and
-// determinism: the same script gives a byte-identical trace and the same final state.
+// determinism: the same script gives a byte-identical trace and the same final state. And
+// the keyboard echo kernel (tests/guests/kbd_echo.S): key strokes from a script through
+// the 8042.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -30,10 +32,11 @@ std::string slurp(const std::string& path) {
 ptest::Bytes bytes_of(const std::string& s) { return ptest::Bytes(s.begin(), s.end()); }
 
 EchoRun run_echo(std::vector<std::string> args, const ptest::TempDir& dir, const std::string& trace_name,
-                 std::istream* in = nullptr, const char* max_instructions = "50000000") {
+                 std::istream* in = nullptr, const char* max_instructions = "50000000",
+                 const char* kernel = "serial_echo.elf") {
   EchoRun r;
   const std::string trace = dir.file(trace_name);
-  args.insert(args.begin(), kGuests + "/serial_echo.elf");
+  args.insert(args.begin(), kGuests + "/" + kernel);
   args.insert(args.end(), {"--trace", trace, "--dump-state", "--max-instructions", max_instructions});
   debugger::RunIo io;
   io.guest_output = [&r](uint8_t b) { r.out += char(b); };
@@ -112,6 +115,17 @@ TEST(GuestSerialEcho, RawSerialInputFromAFileOrStdin) {
   const EchoRun w = run_echo({}, dir, "w.jsonl", nullptr, "1000000");
   EXPECT_EQ(w.out, "echo: ready\r\n");
   EXPECT_EQ(w.status, 10);
+}
+
+TEST(GuestKbdEcho, TypedKeysArriveThroughThe8042) {
+  ptest::TempDir dir;
+  const std::string script = dir.write("keys.txt", bytes_of("at 1ms key \"Hi, there!\\n\"\n"));
+  const EchoRun a = run_echo({"--input", script}, dir, "k1.jsonl", nullptr, "50000000", "kbd_echo.elf");
+  EXPECT_EQ(a.out, "kbd: ready\r\nHi, there!\r\nkbd: done\r\n") << a.err;
+  EXPECT_EQ(a.status, 33) << a.err;
+  const EchoRun b = run_echo({"--input", script}, dir, "k2.jsonl", nullptr, "50000000", "kbd_echo.elf");
+  EXPECT_EQ(a.trace, b.trace);
+  EXPECT_EQ(state_hash(a.err), state_hash(b.err));
 }
 
 }  // namespace
