@@ -329,7 +329,7 @@ void Kbc8042::load(StateReader& r) {
   r.check(pc == 0 || (pc >= 0x60 && pc <= 0x7F) || (pc >= 0xD1 && pc <= 0xD4),
           "pending controller command " + hex(pc));
   const uint64_t nctl = r.u64();
-  r.check(nctl <= 64, std::to_string(nctl) + " controller results pending");
+  r.check(nctl <= kMaxPending, std::to_string(nctl) + " controller results pending");
   for (uint64_t k = 0; k < nctl; ++k) {
     Out o;
     o.byte = r.u8();
@@ -338,7 +338,7 @@ void Kbc8042::load(StateReader& r) {
     o.src = Source(src);
     s.ctl.push_back(o);
   }
-  const std::vector<uint8_t> kb_out = r.bytes(64);
+  const std::vector<uint8_t> kb_out = r.bytes(kMaxPending);
   s.kb_out.assign(kb_out.begin(), kb_out.end());
   const std::vector<uint8_t> keys = r.bytes(kMaxKeyBytes);
   s.keys.assign(keys.begin(), keys.end());

@@ -41,7 +41,9 @@
 // keyboard interface is enabled (command byte bit 4 clear); keyboard answers go first.
 // Keys wait in the keyboard while it does not scan (0xF5, or not yet 0xF4 after 0xF5): a
 // real keyboard would drop them; scripted input is never lost. Controller results enter
-// the output buffer at once, ahead of keyboard bytes.
+// the output buffer at once, ahead of keyboard bytes. At most kMaxPending controller
+// results and as many keyboard answers wait unread; more are dropped (the real 8042 would
+// stall; the keyboard's own buffer holds 16 bytes).
 //
 // IRQ 1 is high while the output buffer holds keyboard data and command byte bit 0 is
 // set (IRQ 12 likewise for aux data and bit 1), as the 8042 drives them from its output
@@ -77,6 +79,7 @@ class Kbc8042 final : public PortDevice {
   static constexpr uint8_t kDefaultCommandByte = 0x45;
   static constexpr uint8_t kDefaultOutputPort = 0xCF;
   static constexpr size_t kMaxKeyBytes = 64u << 20;  // host key bytes a snapshot may hold
+  static constexpr size_t kMaxPending = 16;  // unread controller results / keyboard answers
 
   struct Callbacks {
     std::function<void(bool enabled)> a20;           // output port bit 1 changed
@@ -140,8 +143,14 @@ class Kbc8042 final : public PortDevice {
   void write_data(uint8_t v);
   void keyboard_byte(uint8_t v);
   void keyboard_command(uint8_t v);
-  void kb_reply(uint8_t b) { s_.kb_out.push_back(b); }
-  void ctl_reply(uint8_t b, Source src = Source::Controller) { s_.ctl.push_back({b, src}); }
+  // Answers wait in bounded queues: a guest that never reads cannot make them grow
+  // (beyond kMaxPending waiting answers, new ones are dropped).
+  void kb_reply(uint8_t b) {
+    if (s_.kb_out.size() < kMaxPending) s_.kb_out.push_back(b);
+  }
+  void ctl_reply(uint8_t b, Source src = Source::Controller) {
+    if (s_.ctl.size() < kMaxPending) s_.ctl.push_back({b, src});
+  }
   void set_output_port(uint8_t v);
   void pulse_reset(const std::string& why);
   bool translate() const { return s_.ram[0] & 0x40; }

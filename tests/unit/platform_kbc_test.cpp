@@ -5,6 +5,7 @@
 // (8042 output port bit 1, port 0x92 bit 1) and the reset line.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -482,6 +483,39 @@ TEST(SystemControlPortA, StoresBitsAndPulsesResetOnRisingBit0) {
   StateReader r(w.data());
   q.load(r);
   EXPECT_EQ(q.value(), 0x42);
+}
+
+// Guest input is untrusted: any sequence of accesses to the UART, the 8042 and port 0x92,
+// with time passing, leaves the devices consistent and their queues bounded.
+TEST(MachineDevices, RandomPortAccessesStayBounded) {
+  ptest::CapturedMachine cm;
+  Machine& m = cm.m;
+  std::mt19937 rng(12345);
+  const uint16_t ports[] = {0x3F8, 0x3F9, 0x3FA, 0x3FB, 0x3FC, 0x3FD, 0x3FE, 0x3FF, 0x60, 0x64, 0x92};
+  uint64_t& now = m.cpu().state().cycles;
+  for (int k = 0; k < 200000; ++k) {
+    const uint32_t r = rng();
+    const uint16_t port = ports[r % std::size(ports)];
+    const uint8_t v = uint8_t(r >> 8);
+    uint32_t got = 0;
+    if (r & 0x10000) {
+      m.io_write(port, 1, v);
+    } else {
+      m.io_read(port, 1, got);
+    }
+    if ((r >> 17) % 64 == 0) m.input().push({now, (r & 0x40000) ? InputChannel::Keyboard : InputChannel::Serial, v});
+    now += (r >> 20) % 4096;
+    m.scheduler().run_due(now);
+  }
+  const std::string d = m.dump();
+  auto value = [&d](const std::string& key) {
+    const size_t p = d.find("\n" + key + "=");
+    EXPECT_NE(p, std::string::npos) << key;
+    return p == std::string::npos ? 0ul : std::stoul(d.substr(p + key.size() + 2));
+  };
+  EXPECT_LE(value("results_pending"), 16u);
+  EXPECT_LE(value("kb_replies"), 16u);
+  EXPECT_LE(value("rx_pending"), 16u);
 }
 
 }  // namespace
