@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "platform/devices/debug_console.h"
+#include "platform/devices/debug_exit.h"
 #include "platform/devices/kbc8042.h"
+#include "platform/devices/post_port.h"
 #include "platform/devices/system_control_a.h"
 #include "platform/keymap.h"
 #include "platform/loaders/bios.h"
@@ -516,6 +519,43 @@ TEST(MachineDevices, RandomPortAccessesStayBounded) {
   EXPECT_LE(value("results_pending"), 16u);
   EXPECT_LE(value("kb_replies"), 16u);
   EXPECT_LE(value("rx_pending"), 16u);
+}
+
+// The small devices save and load their state too (and refuse inconsistent state).
+TEST(SmallDevices, SaveLoadRoundTrips) {
+  DebugConsole c1(nullptr), c2(nullptr);
+  c1.io_write(0xE9, 1, 'x');
+  c1.io_write(0xE9, 1, 'y');
+  DebugExit e1(nullptr), e2(nullptr), e3(nullptr);
+  e1.io_write(0xF4, 1, 0x21);
+  PostPort p1(0x80, nullptr), p2(0x80, nullptr), p3(0x80, nullptr);
+  p1.io_write(0x80, 1, 0x42);
+  StateWriter w;
+  c1.save(w);
+  e1.save(w);
+  e3.save(w);  // never written
+  p1.save(w);
+  p3.save(w);
+  StateReader r(w.data());
+  c2.load(r);
+  e2.load(r);
+  EXPECT_EQ(e2.dump(), e1.dump());
+  e2.load(r);
+  EXPECT_FALSE(e2.value().has_value());
+  p2.load(r);
+  EXPECT_EQ(p2.dump(), p1.dump());
+  p2.load(r);
+  EXPECT_FALSE(p2.last().has_value());
+  EXPECT_TRUE(r.at_end());
+  EXPECT_EQ(c2.dump(), c1.dump());
+  // A POST port that claims a value but no writes is refused.
+  StateWriter bad;
+  bad.section("post-port");
+  bad.boolean(true);
+  bad.u32(5);
+  bad.u64(0);
+  StateReader rb(bad.data());
+  EXPECT_THROW(p3.load(rb), StateError);
 }
 
 }  // namespace
