@@ -113,6 +113,9 @@ uint32_t Kbc8042::io_read(uint16_t port, unsigned) {
   const uint8_t v = s_.out;
   s_.obf = false;
   s_.aux = false;
+  // OBF (and with it IRQ 1/12) drops before the next byte loads, even a controller result
+  // that loads at once: an edge-triggered PIC sees a new rising edge for it.
+  update_irqs();
   pump();
   return v;
 }

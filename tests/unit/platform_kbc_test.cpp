@@ -260,6 +260,16 @@ TEST(Kbc8042Test, KeysInSet1AndSet2) {
   r.k.host_key(0x12);
   r.cmd(0x20);
   EXPECT_EQ(r.drain(), (Bytes{0x45, 0x12}));
+  // Two results back to back: IRQ 1 drops when the first is read and rises for the second
+  // (a new edge), as OBF does.
+  r.cmd(0xD2);
+  r.put(0x01);
+  r.cmd(0xD2);
+  r.put(0x02);
+  r.irqs.changes.clear();
+  EXPECT_EQ(r.data(), 0x01);
+  EXPECT_EQ(r.irqs.changes, (std::vector<std::pair<unsigned, bool>>{{1, false}, {1, true}}));
+  EXPECT_EQ(r.data(), 0x02);
 }
 
 TEST(Kbc8042Test, SaveLoadRoundTrip) {
