@@ -5,8 +5,11 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 
+#include "debugger/input_script.h"
 #include "debugger/trace_jsonl.h"
 #include "platform/disk_image.h"
 #include "platform/hash.h"
@@ -52,6 +55,7 @@ int exit_status_for(const platform::RunOutcome& outcome, std::optional<uint32_t>
     case StopKind::InstructionLimit:
     case StopKind::StepLimit:
     case StopKind::CycleLimit: return kExitLimit;
+    case StopKind::Reset: return kExitReset;
   }
   return kExitHalted;
 }
@@ -72,6 +76,33 @@ std::string format_summary(const RunSummary& s) {
   return out;
 }
 
+// ---- serial and input (branch uart) ----
+namespace {
+
+// The contents of FILE, or of stdin for "-". False (with a message) when unreadable.
+bool read_input_file(const std::string& file, const RunIo& io, std::string& out, std::ostream& err) {
+  if (file == "-") {
+    if (!io.in) {
+      err << "ringside run: no stdin to read\n";
+      return false;
+    }
+    out.assign(std::istreambuf_iterator<char>(*io.in), std::istreambuf_iterator<char>());
+    return true;
+  }
+  std::ifstream f(file, std::ios::binary);
+  if (!f) {
+    err << "ringside run: " << file << ": cannot open for reading\n";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+}  // namespace
+// ---- end serial and input ----
+
 int run_command(const RunOptions& opts, const RunIo& io) {
   std::ostream& err = *io.err;
 
@@ -82,6 +113,39 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   cfg.cpu_model = opts.cpu_model;
   cfg.output = io.guest_output;
   if (opts.rtc_start) cfg.rtc_start = *opts.rtc_start;  // CMOS RTC
+  // ---- serial and input (branch uart) ----
+  // The input files are read before anything runs, so a run never waits on the host.
+  std::vector<platform::InputEvent> input_events;
+  if (opts.input) {
+    std::string text;
+    if (!read_input_file(*opts.input, io, text, err)) return kExitLoadError;
+    try {
+      input_events = parse_input_script(text, opts.cpu_mhz, *opts.input == "-" ? "<stdin>" : *opts.input);
+    } catch (const InputScriptError& e) {
+      err << "ringside run: " << e.what() << "\n";
+      return kExitLoadError;
+    }
+  }
+  if (opts.serial_in) {
+    std::string bytes;
+    if (!read_input_file(*opts.serial_in, io, bytes, err)) return kExitLoadError;
+    // At cycle 0, ahead of the script's events (the queue keeps push order).
+    std::vector<platform::InputEvent> raw;
+    for (char c : bytes) raw.push_back({0, platform::InputChannel::Serial, uint8_t(c)});
+    input_events.insert(input_events.begin(), raw.begin(), raw.end());
+  }
+  std::ofstream serial_file;
+  if (opts.serial == RunOptions::Serial::File) {
+    serial_file.open(opts.serial_path, std::ios::binary | std::ios::trunc);
+    if (!serial_file) {
+      err << "ringside run: " << opts.serial_path << ": cannot open the serial output file for writing\n";
+      return kExitLoadError;
+    }
+    cfg.serial_output = [&serial_file](uint8_t b) { serial_file.put(char(b)); };
+  } else if (opts.serial == RunOptions::Serial::None) {
+    cfg.serial_output = [](uint8_t) {};
+  }
+  // ---- end serial and input ----
   std::unique_ptr<platform::Machine> machine;
   try {
     machine = std::make_unique<platform::Machine>(cfg);
@@ -138,6 +202,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
     return kExitLoadError;
   }
   err << "ringside: loaded " << report.describe();
+  for (const platform::InputEvent& e : input_events) m.input().push(e);  // (branch uart)
 
   // ---- IDE disks ----
   // A --boot image the boot loader treats as a hard disk (DL = 0x80: larger than the
@@ -239,6 +304,10 @@ int run_command(const RunOptions& opts, const RunIo& io) {
         << (cur.visible ? "" : " (hidden)") << "\n";
   }
   if (io.flush_guest_output) io.flush_guest_output();
+  if (serial_file.is_open()) {  // (branch uart)
+    serial_file.flush();
+    if (!serial_file) err << "ringside run: " << opts.serial_path << ": error while writing the serial output\n";
+  }
   if (trace) {
     m.remove_observer(trace.get());
     trace_file.flush();

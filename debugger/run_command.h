@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct RunIo {
   platform::ByteSink guest_output;          // bytes from port 0xE9 and the UART
   std::function<void()> flush_guest_output; // called before the summary is written
   std::ostream* err = nullptr;              // messages, progress, summary
+  std::istream* in = nullptr;               // stdin, for --input - and --serial-in - (branch uart)
 };
 
 // What the summary reports.

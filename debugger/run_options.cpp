@@ -102,6 +102,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("disk-writeback", po::bool_switch())
       ("rtc-start", po::value<std::string>())
       ("screen", po::bool_switch())
+      ("serial", po::value<std::string>())
+      ("input", po::value<std::string>())
+      ("serial-in", po::value<std::string>())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("image", -1);
@@ -172,6 +175,29 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   if (auto v = str("load")) o.flat = parse_number(*v, "load");
   if (o.trace && o.trace->empty()) throw UsageError("--trace needs a file name");
 
+  // ---- serial and input (branch uart) ----
+  if (auto v = str("serial")) {
+    if (*v == "stdio") {
+      o.serial = RunOptions::Serial::Stdio;
+    } else if (*v == "none") {
+      o.serial = RunOptions::Serial::None;
+    } else if (v->rfind("file:", 0) == 0) {
+      o.serial = RunOptions::Serial::File;
+      o.serial_path = v->substr(5);
+      if (o.serial_path.empty()) throw UsageError("--serial file:PATH needs a file name after 'file:'");
+    } else {
+      throw UsageError("--serial: '" + *v + "' is not stdio, file:PATH or none");
+    }
+  }
+  o.input = str("input");
+  if (o.input && o.input->empty()) throw UsageError("--input needs a file name");
+  o.serial_in = str("serial-in");
+  if (o.serial_in && o.serial_in->empty()) throw UsageError("--serial-in needs a file name (or - for stdin)");
+  if (o.serial_in && o.input && *o.serial_in == "-" && *o.input == "-") {
+    throw UsageError("--input - and --serial-in - both want stdin; give one of them a file");
+  }
+  // ---- end serial and input ----
+
   // Exactly one image, of one kind.
   const int kinds = int(o.boot.has_value()) + int(o.bios.has_value()) + int(o.flat.has_value());
   if (kinds > 1) throw UsageError("--boot, --bios and --flat exclude each other; give one");
@@ -228,9 +254,10 @@ std::string run_help() {
       "       ringside run [options] --flat ADDR [--real] BINARY\n"
       "\n"
       "Runs a guest on the minimal machine (RAM, debug console on port 0xE9,\n"
-      "isa-debug-exit on 0xF4, a 16550 UART on 0x3F8, a POST port) until it halts,\n"
-      "exits through port 0xF4, triple-faults or reaches a limit. The guest's output\n"
-      "(port 0xE9 and the UART) goes to stdout byte for byte; Ringside's messages and the\n"
+      "isa-debug-exit on 0xF4, a 16550A UART on 0x3F8, an 8042 keyboard controller, a\n"
+      "POST port) until it halts, exits through port 0xF4, triple-faults, resets or\n"
+      "reaches a limit. The guest's output (port 0xE9 and, unless --serial says\n"
+      "otherwise, the UART) goes to stdout byte for byte; Ringside's messages and the\n"
       "summary go to stderr.\n"
       "\n"
       "IMAGE is recognised by its contents: a Multiboot 1 header in the first 8 KiB makes\n"
@@ -252,8 +279,9 @@ std::string run_help() {
       "  --mem SIZE            RAM size, e.g. 32M (default), 1G, 640K or bytes;\n"
       "                        1 MiB .. 3 GiB, a multiple of 4 KiB\n"
       "  --post-port PORT      the POST code port (default 0x80)\n"
-      "  --cpu-mhz N           CPU clock in MHz (default 1000): device time such as the\n"
-      "                        8254 PIT's 1.193182 MHz is derived from the cycle count\n"
+      "  --cpu-mhz N           the CPU clock in MHz (default 1000): all device time (the\n"
+      "                        PIT, RTC, UART baud rate, disk latency, input script times)\n"
+      "                        is derived from the cycle count, never from the host clock\n"
       "  --cpu-model NAME      cycle model: haswell (default; Agner Fog's Haswell table)\n"
       "                        or flat (one cycle per instruction)\n"
       "  --disk0 PATH          raw hard-disk image (size a multiple of 512) as the primary\n"
@@ -265,6 +293,15 @@ std::string run_help() {
       "  --rtc-start TIME      the CMOS clock's time at power-on, YYYY-MM-DDTHH:MM:SS\n"
       "                        (default 2000-01-01T00:00:00); it then advances with the\n"
       "                        CPU's cycles, never with the host's clock\n"
+      "\n"
+      "Serial port and keyboard:\n"
+      "  --serial WHERE        where COM1 (0x3F8) output goes: stdio (default: stdout,\n"
+      "                        like the port 0xE9 output), file:PATH, or none\n"
+      "  --input FILE          a timed input script for COM1 and the keyboard (- = stdin),\n"
+      "                        lines like  at 5ms serial \"hello\\r\"  or  after 2ms key \"ls\\n\"\n"
+      "                        (times in ns, us, ms, s or cycles; see README.md)\n"
+      "  --serial-in FILE      send FILE's bytes to COM1 from cycle 0 at the line rate\n"
+      "                        (- = all of stdin, read before the run starts)\n"
       "\n"
       "Running and output:\n"
       "  --max-instructions N  stop after N instructions\n"
@@ -285,8 +322,11 @@ std::string run_help() {
       "  2             bad command line\n"
       "  4             triple fault (shutdown)\n"
       "  6             the CPU met something not implemented yet\n"
-      "  8             a file could not be read, loaded or written\n"
-      "  10            --max-instructions reached\n";
+      "  8             a file could not be read, loaded or written (or an input script\n"
+      "                is malformed)\n"
+      "  10            --max-instructions reached\n"
+      "  12            the guest reset the machine (8042 command 0xFE, port 0x92) and\n"
+      "                no --bios ROM is loaded\n";
 }
 
 }  // namespace debugger

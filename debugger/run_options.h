@@ -27,6 +27,7 @@ constexpr int kExitTripleFault = 4;       // shutdown (triple fault)
 constexpr int kExitNotImplemented = 6;    // the CPU met something not implemented yet
 constexpr int kExitLoadError = 8;         // a file could not be read, loaded or written
 constexpr int kExitLimit = 10;            // --max-instructions reached
+constexpr int kExitReset = 12;            // the guest reset the machine, no --bios ROM (branch uart)
 
 class UsageError : public std::runtime_error {
  public:
@@ -57,6 +58,13 @@ struct RunOptions {
   // ---- CMOS RTC and VGA text ----
   std::optional<platform::RtcTime> rtc_start;  // --rtc-start ISO8601
   bool screen = false;                         // --screen: print the VGA text screen at the end
+  // ---- serial and input (branch uart) ----
+  enum class Serial : uint8_t { Stdio, File, None };
+  Serial serial = Serial::Stdio;       // --serial stdio|file:PATH|none: where COM1 output goes
+  std::string serial_path;             // with Serial::File
+  std::optional<std::string> input;    // --input FILE: timed input script
+  std::optional<std::string> serial_in;  // --serial-in FILE|-: raw bytes for COM1 at cycle 0
+  // ---- end serial and input ----
 };
 
 // `args` are the words after "run". Throws UsageError.

@@ -3,11 +3,19 @@
 // Serial RX bytes, key presses and GUI-injected events are queued here with the CPU cycle
 // at which the guest should see them; devices take them as the cycle counter passes. The
 // recorder logs exactly this queue, so replaying it reproduces a run (ARCHITECTURE.md
-// "Determinism"). Stub level for now: no device consumes it yet.
+// "Determinism").
+//
+// The Machine delivers each event at its cycle (a Scheduler event at next_cycle()):
+// Serial bytes go to the COM1 UART's receive line (Uart16550::host_send), Keyboard bytes
+// to the keyboard behind the 8042 (Kbc8042::host_key). Keyboard bytes are scancode set 1
+// make/break codes and prefixes (platform/keymap.h turns characters into them). Devices
+// pace delivery further (line rate, flow control), deterministically.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <utility>
 #include <vector>
 
 namespace platform {
@@ -28,7 +36,11 @@ class InputQueue {
   void push(InputEvent e) {
     if (!q_.empty() && e.cycle < q_.back().cycle) e.cycle = q_.back().cycle;
     q_.push_back(e);
+    if (on_push_) on_push_();
   }
+  // Called after every push (the machine schedules delivery; a push while the machine
+  // runs is honoured at its cycle).
+  void set_on_push(std::function<void()> fn) { on_push_ = std::move(fn); }
   bool empty() const { return q_.empty(); }
   size_t size() const { return q_.size(); }
   // Cycle of the next event, or UINT64_MAX when none is queued.
@@ -45,6 +57,7 @@ class InputQueue {
 
  private:
   std::deque<InputEvent> q_;
+  std::function<void()> on_push_;
 };
 
 }  // namespace platform

@@ -24,6 +24,7 @@ const char* stop_kind_name(StopKind k) {
     case StopKind::Shutdown: return "triple fault";
     case StopKind::NotImplemented: return "not implemented";
     case StopKind::StopRequested: return "stop requested";
+    case StopKind::Reset: return "reset";
   }
   return "?";
 }
@@ -50,7 +51,12 @@ constexpr FixedRange kFixedPorts[] = {
     {Mc146818::kIndexPort, Mc146818::kPorts, "the CMOS RTC (0x70-0x71)"},
     {0x3B4, 0x3DB - 0x3B4, "the VGA (0x3B4-0x3DA)"},
     {PciHost::kConfigAddress, PciHost::kPorts, "PCI configuration (0xCF8-0xCFF)"},
+    {Kbc8042::kDataPort, 1, "the 8042 keyboard controller (0x60)"},
+    {Kbc8042::kCommandPort, 1, "the 8042 keyboard controller (0x64)"},
+    {SystemControlA::kPort, 1, "System Control Port A (0x92)"},
 };
+
+constexpr uint64_t kA20Bit = 1ull << 20;
 
 }  // namespace
 
@@ -80,7 +86,9 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
     exit_pending_ = true;
     if (cpu_) cpu_->request_stop();
   });
-  uart_ = std::make_unique<Uart16550>(Uart16550::kCom1, out);
+  ByteSink serial_out = cfg_.serial_output ? cfg_.serial_output : out;
+  uart_ = std::make_unique<Uart16550>(Uart16550::kCom1, serial_out, sched_, clock_,
+                                      IrqLine(this, Uart16550::kCom1Irq));
   post_ = std::make_unique<PostPort>(cfg_.post_port, [this](uint16_t port, unsigned size, uint32_t v) {
     cpu::Event e;
     e.kind = cpu::EventKind::PostCode;
@@ -138,6 +146,20 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
                     static_cast<Device*>(pci_.get())}) {
     add_device(d);
   }
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  kbc_ = std::make_unique<Kbc8042>(sched_, clock_, IrqLine(this, Kbc8042::kKeyboardIrq),
+                                   IrqLine(this, Kbc8042::kAuxIrq),
+                                   Kbc8042::Callbacks{[this](bool) { update_a20(); },
+                                                      [this](const std::string& why) { request_reset(why); }});
+  port92_ = std::make_unique<SystemControlA>(
+      SystemControlA::Callbacks{[this](bool) { update_a20(); },
+                                [this](const std::string& why) { request_reset(why); }});
+  ports_.map(Kbc8042::kDataPort, 1, kbc_.get());
+  ports_.map(Kbc8042::kCommandPort, 1, kbc_.get());
+  ports_.map(SystemControlA::kPort, 1, port92_.get());
+  add_device(kbc_.get());
+  add_device(port92_.get());
+  // ---- end serial, keyboard, A20, reset ----
 
   cpu_ = std::make_unique<cpu::Cpu>(*this);
   sched_.set_clock(&cpu_->state().cycles);
@@ -150,6 +172,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
                                 cpu::cycle_model_names() + ")");
   cpu_->set_cycle_model(model);
   set_pic(pic8259_.get());  // 8259A (branch pic)
+  input_.set_on_push([this] { arm_input(); });  // (branch uart)
 }
 
 Machine::~Machine() = default;
@@ -238,6 +261,7 @@ MmioDevice* Machine::mmio_owner(uint64_t paddr, uint64_t* base) const {
 }
 
 uint8_t* Machine::page(uint64_t paddr, bool write) {
+  if (!a20_ && (paddr & kA20Bit)) return nullptr;  // aliased: mmio_read/write mask bit 20
   if (!mmio_.empty() && mmio_owner(paddr)) return nullptr;
   const int64_t ro = rom_offset(paddr);
   if (ro >= 0) return write ? nullptr : rom_.data() + (uint64_t(ro) & ~cpu::kPageMask);
@@ -246,6 +270,7 @@ uint8_t* Machine::page(uint64_t paddr, bool write) {
 }
 
 uint64_t Machine::mmio_read(uint64_t paddr, unsigned size) {
+  if (!a20_) paddr &= ~kA20Bit;  // (an access never crosses a page, so bit 20 is uniform)
   uint64_t base = 0;
   if (MmioDevice* d = mmio_owner(paddr, &base)) return d->mmio_read(paddr - base, size);
   uint64_t v = 0;
@@ -264,17 +289,23 @@ uint64_t Machine::mmio_read(uint64_t paddr, unsigned size) {
 }
 
 void Machine::mmio_write(uint64_t paddr, unsigned size, uint64_t value) {
+  if (!a20_) paddr &= ~kA20Bit;
   uint64_t base = 0;
   if (MmioDevice* d = mmio_owner(paddr, &base)) {
     d->mmio_write(paddr - base, size, value);
     return;
   }
-  // ROM and unmapped space drop writes. RAM never comes here (page() hands it out), but
-  // stay correct if the CPU chooses the slow path anyway.
+  // ROM and unmapped space drop writes. RAM comes here only through an A20 alias (page()
+  // hands it out otherwise): decoded code of the page it lands in is dropped.
+  bool wrote_ram = false;
   for (unsigned i = 0; i < size; ++i) {
     const uint64_t a = paddr + i;
-    if (rom_offset(a) < 0 && a < ram_.size()) ram_[a] = uint8_t(value >> (8 * i));
+    if (rom_offset(a) < 0 && a < ram_.size()) {
+      ram_[a] = uint8_t(value >> (8 * i));
+      wrote_ram = true;
+    }
   }
+  if (wrote_ram) cpu_->invalidate_code(paddr, size);
 }
 
 bool Machine::io_read(uint16_t port, unsigned size, uint32_t& value) {
@@ -352,6 +383,17 @@ RunOutcome Machine::run(const cpu::RunLimits& limits) {
     if (s.cycles >= limits.cycle_limit) return {StopKind::CycleLimit, ""};
     sched_.run_due(s.cycles);
     if (exit_pending_) return take_exit_outcome();
+    if (reset_pending_) {
+      // (branch uart) The reset line: the machine resets; without firmware nothing is at
+      // the reset vector, so the run ends there.
+      reset_pending_ = false;
+      const std::string why = reset_detail_;
+      reset();
+      if (!has_rom()) {
+        return {StopKind::Reset, why + "; no firmware ROM (--bios) is loaded, so nothing runs at the reset vector"};
+      }
+      continue;
+    }
 
     cpu::RunLimits slice;
     slice.max_instructions = limits.max_instructions;
@@ -387,6 +429,7 @@ RunOutcome Machine::run(const cpu::RunLimits& limits) {
         return {StopKind::NotImplemented, cpu_->stop_detail()};
       case cpu::StopReason::StopRequested:
         if (exit_pending_) return take_exit_outcome();
+        if (reset_pending_) continue;  // the loop head resets the machine
         return {StopKind::StopRequested, ""};
     }
   }
@@ -401,10 +444,55 @@ RunOutcome Machine::take_exit_outcome() {
 
 void Machine::reset() {
   sched_.clear();  // devices re-arm their events in reset()
+  input_event_ = 0;
   for (Device* d : devices_) d->reset();
   exit_pending_ = false;
+  reset_pending_ = false;
   cpu_->reset();
+  update_a20();
+  arm_input();  // host input already queued is still delivered at its cycle
 }
+
+// ---- serial, keyboard, A20, reset (branch uart) --------------------------------------
+
+void Machine::update_a20() {
+  // The chipset ORs the 8042's A20 output with port 0x92 bit 1 (PIIX4 datasheet, Port 92h).
+  const bool on = kbc_->a20() || port92_->a20();
+  if (on == a20_) return;
+  a20_ = on;
+  // Cached translations hold host pointers chosen by page() under the old mapping.
+  if (cpu_) cpu_->flush_tlb(true);
+}
+
+void Machine::request_reset(const std::string& why) {
+  reset_pending_ = true;
+  reset_detail_ = why;
+  if (cpu_) cpu_->request_stop();
+}
+
+void Machine::arm_input() {
+  const uint64_t next = input_.next_cycle();
+  if (next == UINT64_MAX) return;
+  if (input_event_ && input_armed_ <= next) return;
+  if (input_event_) sched_.cancel(input_event_);
+  input_armed_ = next;
+  input_event_ = sched_.schedule(next, [this](uint64_t due) {
+    input_event_ = 0;
+    deliver_input(due);
+  });
+}
+
+void Machine::deliver_input(uint64_t due) {
+  for (const InputEvent& e : input_.take_due(std::max(due, now()))) {
+    switch (e.channel) {
+      case InputChannel::Serial: uart_->host_send(e.byte); break;
+      case InputChannel::Keyboard: kbc_->host_key(e.byte); break;
+    }
+  }
+  arm_input();
+}
+
+// ---- end serial, keyboard, A20, reset ---------------------------------------------------
 
 // ---- Dump and hash ---------------------------------------------------------------------
 

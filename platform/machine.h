@@ -14,12 +14,24 @@
 //   anything else                  unmapped: reads all ones, writes dropped.
 // Ports (each device's header has the details):
 //   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259A pair and ELCR      0x40-0x43, 0x61  8254 PIT, port B
+//   0x60, 0x64  8042 (IRQ 1, 12)       0x92  System Control Port A (fast A20, reset)
 //   0x70-0x71  CMOS RTC (IRQ 8)        0x80 (default)  POST port
 //   0xE9  debug console                0xF4-0xF7  isa-debug-exit
 //   0x1F0-0x1F7, 0x3F6  primary IDE channel (IRQ 14; no disks until ide().attach())
 //   0x3B4-0x3B5, 0x3BA, 0x3C0-0x3C2, 0x3CC, 0x3D4-0x3D5, 0x3DA  VGA (text buffer at 0xB8000 in RAM)
-//   0x3F8-0x3FF  COM1 16550            0xCF8-0xCFF  PCI configuration mechanism #1
+//   0x3F8-0x3FF  COM1 16550A (IRQ 4)   0xCF8-0xCFF  PCI configuration mechanism #1
 // Unclaimed ports read all ones; writes are dropped.
+//
+// A20: physical address bit 20 is forced to 0 while neither the 8042's
+// A20 output nor port 0x92 bit 1 enables it (the chipset ORs the two); enabled at power-on,
+// as a PC BIOS leaves it. While A20 is off, page() hands out no page whose address has bit
+// 20 set, so those accesses come to mmio_read/mmio_write, which mask the bit; decoded code
+// stays keyed by unaliased RAM pages, and the TLB is flushed whenever A20 changes. The
+// reset line (8042 command 0xFE or output port bit 0, port 0x92 bit 0) resets the machine
+// (reset()): with a firmware ROM the run continues at the reset vector; without one
+// nothing is there, so run() stops with StopKind::Reset.
+// Host input (input()) is delivered at its cycle: Serial to COM1, Keyboard to the 8042.
+// ---- end serial, keyboard, A20, reset ----
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
@@ -43,7 +55,9 @@
 // ---- end 8259A / 8254 ----
 #include "platform/devices/mc146818.h"
 #include "platform/devices/pci_host.h"
+#include "platform/devices/kbc8042.h"
 #include "platform/devices/post_port.h"
+#include "platform/devices/system_control_a.h"
 #include "platform/devices/uart16550.h"
 #include "platform/devices/vga_text.h"
 #include "platform/clock.h"
@@ -69,6 +83,8 @@ struct MachineConfig {
   ByteSink output{};
   // ---- CMOS RTC (mc146818.h) ----
   RtcTime rtc_start{};  // the RTC's calendar at cycle 0 (default 2000-01-01T00:00:00)
+  // COM1 transmit, when it should go elsewhere than `output` (empty: to `output`).
+  ByteSink serial_output{};
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -87,6 +103,7 @@ enum class StopKind : uint8_t {
   Shutdown,          // triple fault
   NotImplemented,    // the CPU met behaviour this version does not implement
   StopRequested,     // Machine::request_stop() / a debugger
+  Reset,             // the guest pulsed the reset line and no firmware ROM is loaded
 };
 const char* stop_kind_name(StopKind k);
 
@@ -178,6 +195,11 @@ class Machine final : public cpu::Bus, public IrqRouter {
   Mc146818& rtc() { return *rtc_; }
   VgaText& vga() { return *vga_; }
   PciHost& pci() { return *pci_; }
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  Kbc8042& kbc() { return *kbc_; }
+  SystemControlA& port92() { return *port92_; }
+  bool a20_enabled() const { return a20_; }
+  // ---- end serial, keyboard, A20, reset ----
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -211,6 +233,13 @@ class Machine final : public cpu::Bus, public IrqRouter {
   int64_t rom_offset(uint64_t paddr) const;
   void output_byte(uint8_t b);
   RunOutcome take_exit_outcome();
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  void update_a20();
+  void request_reset(const std::string& why);
+  // Schedules delivery of the input queue's next event (if not already scheduled).
+  void arm_input();
+  void deliver_input(uint64_t due);
+  // ---- end serial, keyboard, A20, reset ----
 
   MachineConfig cfg_;
   GuestRam ram_;
@@ -242,6 +271,15 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<VgaText> vga_;
   std::unique_ptr<PciHost> pci_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
+  // ---- serial, keyboard, A20, reset (branch uart) ----
+  std::unique_ptr<Kbc8042> kbc_;
+  std::unique_ptr<SystemControlA> port92_;
+  bool a20_ = true;
+  bool reset_pending_ = false;     // the reset line was pulsed; run() resets or stops
+  std::string reset_detail_;
+  Scheduler::Id input_event_ = 0;  // the pending input delivery event, 0 = none
+  uint64_t input_armed_ = 0;       // its cycle
+  // ---- end serial, keyboard, A20, reset ----
   std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
 };
 

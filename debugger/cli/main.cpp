@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     io.guest_output = [](uint8_t b) { std::fputc(b, stdout); };
     io.flush_guest_output = [] { std::fflush(stdout); };
     io.err = &std::cerr;
+    io.in = &std::cin;
     return debugger::run_main(std::vector<std::string>(args.begin() + 1, args.end()), io, std::cout);
   }
   std::cerr << "ringside: unknown command '" << cmd << "'\nTry 'ringside --help'.\n";

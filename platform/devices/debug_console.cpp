@@ -12,4 +12,14 @@ void DebugConsole::io_write(uint16_t, unsigned, uint32_t value) {
 
 std::string DebugConsole::dump() const { return "bytes_written=" + std::to_string(bytes_) + "\n"; }
 
+void DebugConsole::save(StateWriter& w) const {
+  w.section("debug-console");
+  w.u64(bytes_);
+}
+
+void DebugConsole::load(StateReader& r) {
+  r.section("debug-console");
+  bytes_ = r.u64();
+}
+
 }  // namespace platform

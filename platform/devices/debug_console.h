@@ -20,6 +20,8 @@ class DebugConsole final : public PortDevice {
   uint32_t io_read(uint16_t port, unsigned size) override;
   void io_write(uint16_t port, unsigned size, uint32_t value) override;
   std::string dump() const override;
+  void save(StateWriter& w) const override;
+  void load(StateReader& r) override;
 
   uint64_t bytes_written() const { return bytes_; }
 

@@ -15,4 +15,19 @@ std::string DebugExit::dump() const {
   return value_ ? "exit_value=" + std::to_string(*value_) + "\n" : "exit_value=none\n";
 }
 
+void DebugExit::save(StateWriter& w) const {
+  w.section("isa-debug-exit");
+  w.boolean(value_.has_value());
+  w.u32(value_.value_or(0));
+}
+
+void DebugExit::load(StateReader& r) {
+  r.section("isa-debug-exit");
+  const bool has = r.boolean();
+  const uint32_t v = r.u32();
+  r.check(has || v == 0, "an exit value without the written flag");
+  value_.reset();
+  if (has) value_ = v;
+}
+
 }  // namespace platform

@@ -27,6 +27,8 @@ class DebugExit final : public PortDevice {
   void io_write(uint16_t port, unsigned size, uint32_t value) override;
   void reset() override { value_.reset(); }
   std::string dump() const override;
+  void save(StateWriter& w) const override;
+  void load(StateReader& r) override;
 
   // The value last written, if any.
   std::optional<uint32_t> value() const { return value_; }

@@ -16,4 +16,23 @@ std::string PostPort::dump() const {
          "\nwrites=" + std::to_string(writes_) + "\n";
 }
 
+void PostPort::save(StateWriter& w) const {
+  w.section("post-port");
+  w.boolean(last_.has_value());
+  w.u32(last_.value_or(0));
+  w.u64(writes_);
+}
+
+void PostPort::load(StateReader& r) {
+  r.section("post-port");
+  const bool has = r.boolean();
+  const uint32_t v = r.u32();
+  const uint64_t writes = r.u64();
+  r.check(has || v == 0, "a last value without the written flag");
+  r.check(has == (writes != 0), "last value and write count disagree");
+  last_.reset();
+  if (has) last_ = v;
+  writes_ = writes;
+}
+
 }  // namespace platform

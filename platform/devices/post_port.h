@@ -25,6 +25,8 @@ class PostPort final : public PortDevice {
   void io_write(uint16_t port, unsigned size, uint32_t value) override;
   void reset() override { last_.reset(); writes_ = 0; }
   std::string dump() const override;
+  void save(StateWriter& w) const override;
+  void load(StateReader& r) override;
 
   uint16_t port() const { return port_; }
   std::optional<uint32_t> last() const { return last_; }

@@ -63,7 +63,7 @@ TEST(PortBus, OverlapAndWrapAreRejected) {
 TEST(MachinePorts, UnclaimedPortThroughTheBusInterface) {
   CapturedMachine cm;
   uint32_t v = 0;
-  EXPECT_FALSE(cm.m.io_read(0x60, 2, v));
+  EXPECT_FALSE(cm.m.io_read(0x378, 2, v));
   EXPECT_EQ(v, 0xFFFFu);
   EXPECT_FALSE(cm.m.io_write(0x2E, 1, 0xFF));  // no device at 0x2E (0x21 is the PIC now)
 }
