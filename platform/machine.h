@@ -12,6 +12,12 @@
 //   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
 //   anything else                  unmapped: reads all ones, writes dropped.
+//   [0xFEC00000, +4 KiB)           the IO APIC (platform/devices/ioapic.h)
+//   [IA32_APIC_BASE, +4 KiB)       the local APIC while the MSR enables it (default
+//                                  0xFEE00000; platform/devices/lapic.h)
+// Without --bios (MachineConfig::firmware_setup) the machine also does what a BIOS leaves
+// behind for an SMP-aware kernel: MP tables in the EBDA and the BIOS data area words that
+// find them (platform/mp_table.h), and the local APIC in virtual wire mode.
 // Ports: debug console 0xE9, isa-debug-exit 0xF4-0xF7, COM1 16550 at 0x3F8-0x3FF, POST
 // port (0x80 by default). Unclaimed ports read all ones; writes are dropped.
 //
@@ -30,6 +36,8 @@
 #include "cpu/cpu.h"
 #include "platform/devices/debug_console.h"
 #include "platform/devices/debug_exit.h"
+#include "platform/devices/ioapic.h"
+#include "platform/devices/lapic.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/uart16550.h"
 #include "platform/clock.h"
@@ -53,6 +61,10 @@ struct MachineConfig {
   std::string cpu_model = "haswell";  // cycle model (cpu/cycles/model.h); must exist
   // Guest output (debug console and UART transmit). Empty: bytes go to stdout.
   ByteSink output{};
+  // Play the BIOS's part for kernels started without one (no --bios): MP tables and BIOS
+  // data area (mp_table.h), the local APIC in virtual wire mode (lapic.h). A --bios ROM
+  // builds its own, so the CLI turns this off for it.
+  bool firmware_setup = true;
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -144,6 +156,14 @@ class Machine final : public cpu::Bus, public IrqRouter {
   // The controllers driving INTR. Null until the device exists.
   void set_pic(InterruptController* pic) { pic_ = pic; update_intr(); }
   void set_lapic(InterruptController* lapic) { lapic_ = lapic; update_intr(); }
+  // ---- Local APIC, IO APIC (begin) ----
+  // The 8259A's output reaches INTR through the local APIC's LINT0 (virtual wire): only
+  // while the LAPIC passes ExtINT (Lapic::passes_extint()) or holds an ExtINT message
+  // from the IO APIC.
+  bool pic_reaches_intr() const;
+  Lapic& lapic() { return *lapic_dev_; }
+  IoApic& ioapic() { return *ioapic_; }
+  // ---- Local APIC, IO APIC (end) ----
   // Recomputes the CPU's INTR pin from the controllers; devices call this whenever their
   // output may have changed.
   void update_intr();
@@ -207,7 +227,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<PostPort> post_;
   bool exit_pending_ = false;  // the exit port was written; run() reports ExitPort
-  std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
+  std::unique_ptr<cpu::Cpu> cpu_;  // constructed once RAM and devices exist
+  // The APICs read the CPU's IA32_APIC_BASE: constructed after it.
+  std::unique_ptr<Lapic> lapic_dev_;
+  std::unique_ptr<IoApic> ioapic_;
 };
 
 }  // namespace platform
