@@ -117,6 +117,7 @@ uint8_t Lapic::intr_ack() {
   if (!deliverable(&v)) return uint8_t(s_.svr);
   set_bit(s_.irr, v, false);
   set_bit(s_.isr, v, true);
+  if (v == uint8_t(s_.lvt[Timer]) && !timer_event_) rearm_timer();  // see rearm_timer()
   return v;
 }
 
@@ -271,6 +272,11 @@ void Lapic::rearm_timer() {
     timer_event_ = 0;
   }
   if (!timer_running() || !globally_enabled() || (s_.lvt[Timer] & kLvtMasked)) return;
+  // While the timer's vector still waits in IRR, further expiries would change nothing
+  // (IRR holds one request per vector): no events until it is acknowledged, so a fast
+  // periodic timer that the guest does not service costs nothing.
+  const uint8_t vector = uint8_t(s_.lvt[Timer]);
+  if (vector >= 16 && test_bit(s_.irr, vector)) return;
   // Expiries that passed while masked are skipped: find the first one at or after now.
   const uint64_t now = m_.now();
   const uint64_t first_tick =

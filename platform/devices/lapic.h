@@ -35,7 +35,8 @@
 //     configuration (1-128), derived from the CPU cycle counter through Clock: at the
 //     default 1000 MHz CPU one bus tick is 10 cycles. The current count is computed
 //     when read; a Scheduler event exists only for the next expiry of an unmasked
-//     timer. Writing the initial count (re)starts it, writing 0 stops it; changing the
+//     timer whose previous interrupt has left IRR (expiries while it waits there would
+//     merge into it anyway). Writing the initial count (re)starts it, writing 0 stops it; changing the
 //     mode in the LVT does not restart it; changing the divide configuration continues
 //     from the current count at the new rate.
 //   - software disable (SVR bit 8 = 0, 10.4.7.2): all LVT mask bits set and held set;

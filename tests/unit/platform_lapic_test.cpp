@@ -5,6 +5,8 @@
 // relocation, access sizes, the PIC path rule, and save/load.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "platform/machine.h"
 #include "tests/unit/loader_test_util.h"
 
@@ -214,6 +216,25 @@ TEST(LapicTimer, MaskedTimerCountsWithoutEventsAndUnmaskingSkipsPassedExpiries) 
   EXPECT_EQ(m.scheduler().next_deadline(), 3'000u);
   a.at(3'000);
   EXPECT_TRUE(a.irr(0x43));
+}
+
+TEST(LapicTimer, NoEventsWhileItsInterruptWaitsInIrr) {
+  // A periodic timer whose interrupt nobody takes (IF=0, say) schedules nothing: the
+  // expiries in between merge into the one IRR bit (10.8.4). After the acknowledge the
+  // next expiry is armed on the original schedule.
+  Machine m;
+  Apic a{m};
+  a.wr(Lapic::LVT_TIMER, (1u << 17) | 0x46);
+  a.wr(Lapic::TIMER_DIVIDE, 0xB);
+  a.wr(Lapic::TIMER_INITIAL, 1);  // a period of 10 cycles
+  a.at(10);
+  EXPECT_TRUE(a.irr(0x46));
+  EXPECT_EQ(m.scheduler().next_deadline(), Scheduler::kNever);
+  a.at(1'000'005);
+  EXPECT_EQ(m.intr_ack(), 0x46);
+  EXPECT_EQ(m.scheduler().next_deadline(), 1'000'010u);
+  a.at(1'000'010);
+  EXPECT_TRUE(a.irr(0x46));
 }
 
 TEST(LapicTimer, ChangingTheDivideContinuesFromTheCurrentCount) {
@@ -525,12 +546,95 @@ TEST(LapicPicPath, TheCpuTakesThePicInterruptOnlyWhileTheWireIsOpen) {
   EXPECT_EQ(m.cpu().state().rip, handler + 1);
 }
 
+// ---- NMI -------------------------------------------------------------------------------
+
+// Flat protected mode with IF=0 spinning at 0x10000; vector 2 (NMI) -> 0x11000: hlt.
+void nmi_setup(Machine& m) {
+  const uint32_t handler = 0x11000;
+  ptest::Bytes gate{uint8_t(handler), uint8_t(handler >> 8), 0x08, 0x00, 0x00, 0x8E, uint8_t(handler >> 16),
+                    uint8_t(handler >> 24)};
+  ASSERT_TRUE(m.load_ram(0x2000 + 2 * 8, gate));
+  ASSERT_TRUE(m.load_ram(handler, ptest::Bytes{0xF4}));
+  ASSERT_TRUE(m.load_ram(0x10000, ptest::Bytes{0xFA, 0xEB, 0xFE}));  // cli ; jmp $
+  ASSERT_TRUE(m.load_ram(0x3000, ptest::Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0,
+                                              0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0}));
+  m.cpu().enter_flat_protected(0x10000, 0x8000);
+  m.cpu().state().idtr = cpu::TableReg{0x2000, 0x7FF};
+  m.cpu().state().gdtr = cpu::TableReg{0x3000, 23};
+  EXPECT_EQ(m.run({.max_instructions = 20}).kind, StopKind::InstructionLimit);
+}
+
+TEST(LapicNmi, NmiIpiToItselfAndAnIoApicNmiEntryReachTheCpu) {
+  {
+    Machine m;
+    nmi_setup(m);
+    m.mmio_write(kBase + Lapic::ICR_HI, 4, 0);
+    m.mmio_write(kBase + Lapic::ICR_LO, 4, 0x400);  // NMI, physical destination 0
+    EXPECT_EQ(m.run({.max_instructions = 40}).kind, StopKind::HaltedForever);
+    EXPECT_EQ(m.cpu().state().rip, 0x11001u);
+  }
+  {
+    Machine m;
+    nmi_setup(m);
+    m.mmio_write(IoApic::kDefaultBase, 4, 0x10 + 2 * 7);
+    m.mmio_write(IoApic::kDefaultBase + 0x10, 4, 0x400);  // pin 7: NMI, edge, unmasked
+    m.set_isa_irq(7, true);
+    EXPECT_EQ(m.run({.max_instructions = 40}).kind, StopKind::HaltedForever);
+    EXPECT_EQ(m.cpu().state().rip, 0x11001u);
+  }
+}
+
+// ---- Untrusted guest accesses ------------------------------------------------------------
+
+TEST(LapicRobustness, RandomAccessesKeepAValidLoadableState) {
+  // Any sequence of accesses, of any size and value, with time passing, interrupts taken
+  // and the MSR toggled, must leave both APICs in a state that save/load accepts.
+  Machine m;
+  std::mt19937 rng(12345);
+  uint64_t cycle = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const uint32_t r = uint32_t(rng());
+    const uint64_t v = (uint64_t(rng()) << 32) | rng();
+    const unsigned size = 1u << (r % 4);
+    const uint64_t off = (r >> 4) % 0x1000 & ~uint64_t(size - 1);
+    switch ((r >> 20) % 8) {
+      case 0:
+      case 1: m.mmio_write(kBase + (off & 0x3F0), 4, v); break;  // mostly registers
+      case 2: m.mmio_write(kBase + off, size, v); break;
+      case 3: (void)m.mmio_read(kBase + off, size); break;
+      case 4: m.mmio_write(IoApic::kDefaultBase + (r & 1 ? 0x10 : 0), 4, v & 0xFF); break;
+      case 5: m.set_isa_irq((r >> 8) % 16, v & 1); break;
+      case 6:
+        cycle += v % 200'000;
+        m.cpu().state().cycles = cycle;
+        m.scheduler().run_due(cycle);
+        break;
+      default:
+        if (m.lapic().intr_pending()) (void)m.intr_ack();
+        if ((r & 0xFF) == 0) m.cpu().state().msrs.apic_base ^= 1u << 11;
+        break;
+    }
+    ASSERT_LT(m.scheduler().pending(), 3u);
+  }
+  m.cpu().state().msrs.apic_base |= 1u << 11;
+  StateWriter w;
+  m.lapic().save(w);
+  m.ioapic().save(w);
+  Machine b;
+  b.cpu().state().cycles = cycle;
+  StateReader rd(w.data());
+  EXPECT_NO_THROW(b.lapic().load(rd));
+  EXPECT_NO_THROW(b.ioapic().load(rd));
+  EXPECT_EQ(b.lapic().dump(), m.lapic().dump());
+  EXPECT_EQ(b.ioapic().dump(), m.ioapic().dump());
+}
+
 // ---- Save / load -----------------------------------------------------------------------
 
 TEST(LapicState, SaveLoadRoundTripReArmsTheTimer) {
   Machine a;
   Apic x{a};
-  x.wr(Lapic::LVT_TIMER, (1u << 17) | 0x48);
+  x.wr(Lapic::LVT_TIMER, (1u << 17) | 0xA8);
   x.wr(Lapic::TIMER_DIVIDE, 0x1);
   x.wr(Lapic::TIMER_INITIAL, 300);  // period 12,000 cycles
   x.wr(Lapic::TPR, 0x20);
@@ -538,6 +642,8 @@ TEST(LapicState, SaveLoadRoundTripReArmsTheTimer) {
   x.self_ipi(0x90);
   EXPECT_EQ(a.intr_ack(), 0x90);
   x.self_ipi(0x31);
+  x.at(12'000);
+  EXPECT_EQ(a.intr_ack(), 0xA8);
   x.at(20'000);
   StateWriter w;
   a.lapic().save(w);
