@@ -266,7 +266,8 @@ uint64_t Lapic::expiry_cycle(uint64_t k) const {
   return c >= Scheduler::kNever ? Scheduler::kNever - 1 : c;
 }
 
-void Lapic::rearm_timer() {
+void Lapic::rearm_timer(bool keep_next) {
+  const bool was_armed = timer_event_ != 0 || keep_next;
   if (timer_event_) {
     m_.scheduler().cancel(timer_event_);
     timer_event_ = 0;
@@ -277,19 +278,25 @@ void Lapic::rearm_timer() {
   // periodic timer that the guest does not service costs nothing.
   const uint8_t vector = uint8_t(s_.lvt[Timer]);
   if (vector >= 16 && test_bit(s_.irr, vector)) return;
-  // Expiries that passed while masked are skipped: find the first one at or after now.
+  // Expiries that passed while no event was armed (masked, disabled, or the interrupt still
+  // in IRR) are skipped: find the first one at or after now. An armed event that is due
+  // but has not run yet (an MMIO write inside the instruction that crossed its cycle)
+  // keeps its expiry.
   const uint64_t now = m_.now();
   const uint64_t first_tick =
       now == 0 ? 0 : m_.clock().ticks(now - 1, kBusHz) + 1;  // first tick at cycle >= now
   const unsigned __int128 t1 =
       (unsigned __int128)s_.timer_start_tick + (unsigned __int128)divisor() * s_.timer_start_count;
   uint64_t k = 1;
-  if (t1 < first_tick && timer_periodic() && s_.timer_initial != 0) {
-    const unsigned __int128 period = (unsigned __int128)divisor() * s_.timer_initial;
-    const unsigned __int128 n = (first_tick - t1 + period - 1) / period;
-    k = n >= UINT64_MAX - 1 ? UINT64_MAX - 1 : uint64_t(n) + 1;
+  if (t1 < first_tick) {
+    k = 2;  // one-shot: its only expiry has passed
+    if (timer_periodic() && s_.timer_initial != 0) {
+      const unsigned __int128 period = (unsigned __int128)divisor() * s_.timer_initial;
+      const unsigned __int128 n = (first_tick - t1 + period - 1) / period;
+      k = n >= UINT64_MAX - 1 ? UINT64_MAX - 1 : uint64_t(n) + 1;
+    }
   }
-  if (k > s_.timer_next) s_.timer_next = k;
+  if (!was_armed && k > s_.timer_next) s_.timer_next = k;
   uint64_t at = expiry_cycle(s_.timer_next);
   if (at == Scheduler::kNever) return;
   const uint64_t next = s_.timer_next;
@@ -518,7 +525,10 @@ void Lapic::load(StateReader& r) {
   s.extint_pending = r.boolean();
   s.msr_enabled = r.boolean();
   s_ = s;
-  rearm_timer();  // scheduled events are never saved: re-arm from the state
+  // Scheduled events are never saved: re-arm from the state. Whenever the timer can fire,
+  // the saved machine had its event armed for timer_next (perhaps due and not yet run),
+  // so that expiry is kept rather than skipped.
+  rearm_timer(/*keep_next=*/true);
 }
 
 }  // namespace platform

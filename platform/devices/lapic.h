@@ -202,7 +202,9 @@ class Lapic final : public MmioDevice, public InterruptController {
   bool timer_running() const { return s_.timer_start_count != 0; }
   bool timer_periodic() const { return s_.lvt[Timer] & (1u << 17); }
   uint64_t expiry_cycle(uint64_t k) const;  // Scheduler::kNever when none
-  void rearm_timer();
+  // Cancels and re-schedules the timer event. Expiries that passed while no event was
+  // armed are skipped, unless `keep_next` (load(): the saved machine had it armed).
+  void rearm_timer(bool keep_next = false);
   void timer_fire(uint64_t k);
 
   Machine& m_;

@@ -216,6 +216,29 @@ TEST(LapicTimer, MaskedTimerCountsWithoutEventsAndUnmaskingSkipsPassedExpiries) 
   EXPECT_EQ(m.scheduler().next_deadline(), 3'000u);
   a.at(3'000);
   EXPECT_TRUE(a.irr(0x43));
+  // A one-shot expiry that passed while masked is lost.
+  a.wr(Lapic::LVT_TIMER, Lapic::kLvtMasked | 0x47);
+  a.wr(Lapic::TIMER_INITIAL, 100);  // expires at 4,000
+  a.at(5'000);
+  a.wr(Lapic::LVT_TIMER, 0x47);
+  EXPECT_EQ(m.scheduler().next_deadline(), Scheduler::kNever);
+  a.at(10'000);
+  EXPECT_FALSE(a.irr(0x47));
+}
+
+TEST(LapicTimer, AWriteBetweenTheExpiryAndItsEventKeepsTheInterrupt) {
+  // The CPU stops for events between instructions: a register write inside the
+  // instruction that crossed the expiry cycle must not make the due expiry disappear.
+  Machine m;
+  Apic a{m};
+  a.wr(Lapic::LVT_TIMER, (1u << 17) | 0x43);
+  a.wr(Lapic::TIMER_DIVIDE, 0xB);
+  a.wr(Lapic::TIMER_INITIAL, 100);  // 1,000 cycles
+  m.cpu().state().cycles = 1'003;   // past the expiry, event not yet run
+  a.wr(Lapic::LVT_TIMER, (1u << 17) | 0x43);
+  EXPECT_EQ(m.scheduler().next_deadline(), 1'000u);
+  a.at(1'003);
+  EXPECT_TRUE(a.irr(0x43));
 }
 
 TEST(LapicTimer, NoEventsWhileItsInterruptWaitsInIrr) {
@@ -657,6 +680,24 @@ TEST(LapicState, SaveLoadRoundTripReArmsTheTimer) {
   EXPECT_EQ(b.lapic().dump(), a.lapic().dump());
   EXPECT_EQ(b.scheduler().next_deadline(), 24'000u);
   EXPECT_EQ(a.scheduler().next_deadline(), 24'000u);
+}
+
+TEST(LapicState, AnExpiryDueButNotRunAtSaveTimeFiresAfterLoad) {
+  Machine a;
+  Apic x{a};
+  x.wr(Lapic::LVT_TIMER, 0x49);
+  x.wr(Lapic::TIMER_DIVIDE, 0xB);
+  x.wr(Lapic::TIMER_INITIAL, 100);  // one-shot at 1,000
+  a.cpu().state().cycles = 1'004;   // the instruction crossed it; the event has not run
+  StateWriter w;
+  a.lapic().save(w);
+  Machine b;
+  b.cpu().state().cycles = 1'004;
+  StateReader r(w.data());
+  b.lapic().load(r);
+  EXPECT_EQ(b.scheduler().next_deadline(), 1'000u);
+  b.scheduler().run_due(1'004);
+  EXPECT_TRUE(b.lapic().state().irr[0x49 / 32] >> (0x49 % 32) & 1);
 }
 
 TEST(LapicState, LoadRejectsMalformedState) {
