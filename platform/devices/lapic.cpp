@@ -90,8 +90,9 @@ uint8_t Lapic::ppr() const {
 }
 
 uint8_t Lapic::apr() const {
-  // Arbitration priority (10.8.3.1 / Figure 10-15): TPR when TPR[7:4] >= IRRV[7:4] and
-  // TPR[7:4] > ISRV[7:4]; otherwise the highest of the three classes, with bits 3:0 zero.
+  // Arbitration priority (the SDM's P6-family description of the APR): TPR when
+  // TPR[7:4] >= IRRV[7:4] and TPR[7:4] > ISRV[7:4]; otherwise the highest of the three
+  // classes, with bits 3:0 zero.
   const int isrv = highest_bit(s_.isr), irrv = highest_bit(s_.irr);
   const uint32_t t = s_.tpr & 0xF0, is = isrv < 0 ? 0 : uint32_t(isrv) & 0xF0,
                  ir = irrv < 0 ? 0 : uint32_t(irrv) & 0xF0;
@@ -443,10 +444,11 @@ std::string Lapic::dump() const {
   line("ldr", s_.ldr);
   line("dfr", s_.dfr);
   line("svr", s_.svr);
-  for (unsigned i = 0; i < 8; ++i) {
-    std::snprintf(buf, sizeof buf, "isr%u=%08x tmr%u=%08x irr%u=%08x\n", i, s_.isr[i], i, s_.tmr[i], i,
-                  s_.irr[i]);
-    out += buf;
+  for (const auto& [key, bits] : {std::pair{"isr", &s_.isr}, {"tmr", &s_.tmr}, {"irr", &s_.irr}}) {
+    for (unsigned i = 0; i < 8; ++i) {
+      std::snprintf(buf, sizeof buf, "%s%u=%08x\n", key, i, (*bits)[i]);
+      out += buf;
+    }
   }
   line("esr", s_.esr);
   line("esr_pending", s_.esr_pending);
@@ -460,8 +462,8 @@ std::string Lapic::dump() const {
   line("timer_start_tick", s_.timer_start_tick);
   line("timer_start_count", s_.timer_start_count);
   line("timer_next", s_.timer_next);
-  line("extint_pending", s_.extint_pending);
-  line("msr_enabled", s_.msr_enabled);
+  out += s_.extint_pending ? "extint_pending=1\n" : "extint_pending=0\n";
+  out += s_.msr_enabled ? "msr_enabled=1\n" : "msr_enabled=0\n";
   return out;
 }
 
