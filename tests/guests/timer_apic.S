@@ -5,6 +5,8 @@
  *     KiB from the BIOS data area word 0x40E, else the last KiB of base memory from 0x413,
  *     else 0xF0000-0xFFFFF), checks both checksums (MP spec 1.4 §4.1, §4.2) and walks the
  *     configuration table: processors, the local APIC address, the IO APIC's ID and address.
+ *     Then turns paging on with 4 MiB pages mapping low memory and the APICs identically
+ *     (xv6 maps the APICs' "device space" the same way).
  *  2. Masks the 8259A pair and LINT0/LINT1 (as xv6 does) and software-enables the local
  *     APIC through SVR (spurious vector 0x3F; SDM Vol.3 10.4.3).
  *  3. Runs the LAPIC timer periodic (SDM 10.5.4), divide by 16, initial count 10000,
@@ -26,6 +28,9 @@
  *   timer_apic: done
  * With 1000 MHz CPU cycles and the 100 MHz APIC bus, the timer interrupts are
  * 16 * 10000 * 10 = 1,600,000 cycles apart.
+ * On QEMU 7.2 (-kernel, see tests/guests/CMakeLists.txt) it passes too; there SeaBIOS's MP
+ * table sits at 000f5ba0, the IO APIC has ID 00 and reports version 00170020 (QEMU models
+ * a later IO APIC than the 82093AA).
  */
 
 #define MB_HEADER_MAGIC 0x1BADB002
@@ -66,6 +71,12 @@
 /* IO APIC: IOREGSEL at +0, IOWIN at +0x10 (82093AA datasheet 3.1). */
 #define IOAPIC_VER 0x01
 #define IOAPIC_REDTBL 0x10
+
+#define PDE_P 0x001
+#define PDE_RW 0x002
+#define PDE_PS 0x080
+#define CR4_PSE 0x10
+#define CR0_PG 0x80000000
 
 #define T_SPURIOUS 0x3F
 #define T_TIMER 0x40
@@ -196,6 +207,20 @@ found_mp:
 	call putc
 	cmpl $1, ncpu
 	jne fail
+
+	/* Paging on, as xv6 runs: 4 MiB pages (CR4.PSE; SDM Vol.3 4.3) map the first 4 MiB
+	 * and the 4 MiB holding both APICs (0xFEC00000-0xFEFFFFFF) onto themselves. From here
+	 * the APIC registers are reached through the page tables. */
+	movl $(PDE_P | PDE_RW | PDE_PS), page_directory
+	movl $(0xFEC00000 | PDE_P | PDE_RW | PDE_PS), page_directory + 4 * (0xFEC00000 >> 22)
+	mov %cr4, %eax
+	or $CR4_PSE, %eax
+	mov %eax, %cr4
+	mov $page_directory, %eax
+	mov %eax, %cr3
+	mov %cr0, %eax
+	or $CR0_PG, %eax
+	mov %eax, %cr0
 
 	/* ---- 2. Enable the local APIC (SDM 10.4.3: SVR bit 8). Like xv6: mask every 8259A
 	 * input (OCW1 = 0xFF on both chips) and the LAPIC's LINT0/LINT1, so the PIC's virtual
@@ -484,6 +509,9 @@ ticks:     .long 0
 ipis:      .long 0
 
 	.bss
+	.balign 4096
+page_directory:
+	.skip 4096
 	.balign 8
 idt:
 	.skip 256 * 8
