@@ -278,8 +278,9 @@ uint8_t Machine::intr_ack() {
   uint8_t v = 0xFF;
   if (lapic_ && lapic_->intr_pending()) {
     v = lapic_->intr_ack();
-  } else if (pic_ && pic_reaches_intr() && pic_->intr_pending()) {
-    // ExtINT: the acknowledge cycle goes to the 8259A (SDM Vol.3 10.5.1).
+  } else if (pic_ && pic_reaches_intr()) {
+    // ExtINT: the acknowledge cycle goes to the 8259A (SDM Vol.3 10.5.1), which answers
+    // with its spurious vector if its request went away.
     if (lapic_dev_) lapic_dev_->extint_acknowledged();
     v = pic_->intr_ack();
   } else if (lapic_) {

@@ -71,6 +71,9 @@ TEST(IoApic, EdgeTriggeredIsaIrqsWithIrq0OnPin2) {
   EXPECT_TRUE(io.irr(0x30));
   EXPECT_FALSE(io.irr(0x20));  // pin 0 has nothing (the override, MP table)
   m.set_isa_irq(0, false);
+  m.set_isa_irq(2, true);  // the cascade input reaches no pin
+  EXPECT_EQ(m.ioapic().state().pins, 0u);
+  m.set_isa_irq(2, false);
   m.set_isa_irq(4, true);
   EXPECT_TRUE(io.irr(0x34));
   EXPECT_EQ(io.lo(4) & (1u << 12), 0u);  // delivery status idle: accepted at once
