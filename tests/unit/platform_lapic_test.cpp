@@ -625,7 +625,14 @@ TEST(LapicRobustness, RandomAccessesKeepAValidLoadableState) {
       case 1: m.mmio_write(kBase + (off & 0x3F0), 4, v); break;  // mostly registers
       case 2: m.mmio_write(kBase + off, size, v); break;
       case 3: (void)m.mmio_read(kBase + off, size); break;
-      case 4: m.mmio_write(IoApic::kDefaultBase + (r & 1 ? 0x10 : 0), 4, v & 0xFF); break;
+      case 4:
+        if (r & 2) {
+          m.mmio_write(IoApic::kDefaultBase + (r & 1 ? 0x10 : 0), 4, r & 1 ? v : (v % 0x40));
+        } else {
+          m.mmio_write(IoApic::kDefaultBase + off, size, v);
+          (void)m.mmio_read(IoApic::kDefaultBase + off, size);
+        }
+        break;
       case 5: m.set_isa_irq((r >> 8) % 16, v & 1); break;
       case 6:
         cycle += v % 200'000;
