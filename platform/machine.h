@@ -11,10 +11,10 @@
 //   [1 MiB - rom, 1 MiB)           the --bios ROM when loaded (read only; writes dropped),
 //   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
-//   anything else                  unmapped: reads all ones, writes dropped.
 //   [0xFEC00000, +4 KiB)           the IO APIC (platform/devices/ioapic.h)
 //   [IA32_APIC_BASE, +4 KiB)       the local APIC while the MSR enables it (default
 //                                  0xFEE00000; platform/devices/lapic.h)
+//   anything else                  unmapped: reads all ones, writes dropped.
 // Without --bios (MachineConfig::firmware_setup) the machine also does what a BIOS leaves
 // behind for an SMP-aware kernel: MP tables in the EBDA and the BIOS data area words that
 // find them (platform/mp_table.h), and the local APIC in virtual wire mode.
@@ -151,7 +151,8 @@ class Machine final : public cpu::Bus, public IrqRouter {
   MmioDevice* mmio_owner(uint64_t paddr, uint64_t* base = nullptr) const;
 
   // ---- Interrupts ----
-  // IrqRouter: ISA IRQ lines go to the 8259A pair (and, once it exists, the IO APIC).
+  // IrqRouter: ISA IRQ lines go to the 8259A pair and the IO APIC (IRQ n to pin n, IRQ0
+  // to pin 2, IRQ2 nowhere: the routing the MP table describes).
   void set_isa_irq(unsigned irq, bool level) override;
   // The controllers driving INTR. Null until the device exists.
   void set_pic(InterruptController* pic) { pic_ = pic; update_intr(); }
