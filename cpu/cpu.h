@@ -48,6 +48,13 @@ struct NotImplemented {
 // EDX after reset: the processor signature (family 6, model 0x3C Haswell, stepping 3).
 constexpr uint32_t kResetEdx = 0x000306C3;
 
+// What CPUID returns for `leaf`/`subleaf` (exec/system.cpp). For firmware tables that
+// describe the processor, such as the MP table's CPU signature and feature flags.
+struct CpuidRegs {
+  uint32_t eax, ebx, ecx, edx;
+};
+CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf);
+
 enum class StopReason : uint8_t {
   None,
   InstructionLimit,  // max_instructions reached

@@ -9,6 +9,7 @@
 
 #include "cpu/cycles/model.h"
 #include "platform/hash.h"
+#include "platform/mp_table.h"
 #include "platform/text.h"
 
 namespace platform {
@@ -173,6 +174,17 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   cpu_->set_cycle_model(model);
   set_pic(pic8259_.get());  // 8259A (branch pic)
   input_.set_on_push([this] { arm_input(); });  // (branch uart)
+
+  // ---- Local APIC, IO APIC, MP tables (begin) ----
+  lapic_dev_ = std::make_unique<Lapic>(*this, cfg_.firmware_setup);
+  ioapic_ = std::make_unique<IoApic>([this](const ApicMessage& msg) { return lapic_dev_->message(msg); });
+  lapic_dev_->set_eoi_sink([this](uint8_t vector) { ioapic_->eoi(vector); });
+  lapic_dev_->set_init_deassert_sink([this] { ioapic_->init_deassert(); });
+  add_device(lapic_dev_.get());  // its window follows IA32_APIC_BASE: see mmio_owner()
+  map_mmio(IoApic::kDefaultBase, IoApic::kWindowSize, ioapic_.get());
+  set_lapic(lapic_dev_.get());
+  if (cfg_.firmware_setup) install_mp_tables(*this);
+  // ---- Local APIC, IO APIC, MP tables (end) ----
 }
 
 Machine::~Machine() = default;
@@ -251,6 +263,11 @@ void Machine::map_mmio(uint64_t base, uint64_t size, MmioDevice* dev) {
 }
 
 MmioDevice* Machine::mmio_owner(uint64_t paddr, uint64_t* base) const {
+  // The local APIC's window is wherever IA32_APIC_BASE puts it, while enabled there.
+  if (lapic_dev_ && lapic_dev_->window_contains(paddr)) {
+    if (base) *base = lapic_dev_->base();
+    return lapic_dev_.get();
+  }
   for (const MmioWindow& w : mmio_) {
     if (paddr - w.base < w.size) {
       if (base) *base = w.base;
@@ -262,7 +279,7 @@ MmioDevice* Machine::mmio_owner(uint64_t paddr, uint64_t* base) const {
 
 uint8_t* Machine::page(uint64_t paddr, bool write) {
   if (!a20_ && (paddr & kA20Bit)) return nullptr;  // aliased: mmio_read/write mask bit 20
-  if (!mmio_.empty() && mmio_owner(paddr)) return nullptr;
+  if (mmio_owner(paddr)) return nullptr;
   const int64_t ro = rom_offset(paddr);
   if (ro >= 0) return write ? nullptr : rom_.data() + (uint64_t(ro) & ~cpu::kPageMask);
   if (paddr < ram_.size()) return ram_.data() + (paddr & ~cpu::kPageMask);
@@ -322,13 +339,20 @@ void Machine::set_isa_irq(unsigned irq, bool level) {
   if (irq >= 16) return;
   // The 8259A pair (it calls update_intr() itself through its change callback).
   if (pic8259_) pic8259_->set_irq(irq, level);
-  // The IO APIC takes the line here.
+  // IO APIC: ISA IRQ n on pin n, IRQ0 on pin 2 (the MP table's override); IRQ2 is the
+  // cascade input and reaches no pin.
+  if (ioapic_ && irq != 2) ioapic_->set_pin(irq == 0 ? 2 : irq, level);
   update_intr();
 }
 
+bool Machine::pic_reaches_intr() const {
+  return !lapic_dev_ || lapic_dev_->passes_extint() || lapic_dev_->extint_pending();
+}
+
 void Machine::update_intr() {
+  if (!cpu_) return;
   bool intr = lapic_ && lapic_->intr_pending();
-  if (!intr && pic_ && pic_->intr_pending()) intr = true;
+  if (!intr && pic_ && pic_reaches_intr() && pic_->intr_pending()) intr = true;
   cpu_->set_intr(intr);
 }
 
@@ -336,8 +360,13 @@ uint8_t Machine::intr_ack() {
   uint8_t v = 0xFF;
   if (lapic_ && lapic_->intr_pending()) {
     v = lapic_->intr_ack();
-  } else if (pic_ && pic_->intr_pending()) {
+  } else if (pic_ && pic_reaches_intr()) {
+    // ExtINT: the acknowledge cycle goes to the 8259A (SDM Vol.3 10.5.1), which answers
+    // with its spurious vector if its request went away.
+    if (lapic_dev_) lapic_dev_->extint_acknowledged();
     v = pic_->intr_ack();
+  } else if (lapic_) {
+    v = lapic_->intr_ack();  // the request went away: the LAPIC's spurious vector
   }
   update_intr();
   return v;

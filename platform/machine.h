@@ -11,6 +11,9 @@
 //   [1 MiB - rom, 1 MiB)           the --bios ROM when loaded (read only; writes dropped),
 //   [4 GiB - rom, 4 GiB)           and its alias just below 4 GiB, where the reset vector
 //                                  F000:FFF0 fetches from (SDM Vol.3 9.1.4).
+//   [0xFEC00000, +4 KiB)           the IO APIC (platform/devices/ioapic.h)
+//   [IA32_APIC_BASE, +4 KiB)       the local APIC while the MSR enables it (default
+//                                  0xFEE00000; platform/devices/lapic.h)
 //   anything else                  unmapped: reads all ones, writes dropped.
 // Ports (each device's header has the details):
 //   0x20-0x21, 0xA0-0xA1, 0x4D0-0x4D1  8259A pair and ELCR      0x40-0x43, 0x61  8254 PIT, port B
@@ -31,7 +34,10 @@
 // (reset()): with a firmware ROM the run continues at the reset vector; without one
 // nothing is there, so run() stops with StopKind::Reset.
 // Host input (input()) is delivered at its cycle: Serial to COM1, Keyboard to the 8042.
-// ---- end serial, keyboard, A20, reset ----
+//
+// Without --bios (MachineConfig::firmware_setup) the machine also does what a BIOS leaves
+// behind for an SMP-aware kernel: MP tables in the EBDA and the BIOS data area words that
+// find them (platform/mp_table.h), and the local APIC in virtual wire mode.
 //
 // All time is the CPU's cycle counter: devices schedule work on the Scheduler, and run()
 // executes the CPU up to the next deadline, services it, and repeats.
@@ -56,6 +62,8 @@
 #include "platform/devices/mc146818.h"
 #include "platform/devices/pci_host.h"
 #include "platform/devices/kbc8042.h"
+#include "platform/devices/ioapic.h"
+#include "platform/devices/lapic.h"
 #include "platform/devices/post_port.h"
 #include "platform/devices/system_control_a.h"
 #include "platform/devices/uart16550.h"
@@ -85,6 +93,10 @@ struct MachineConfig {
   RtcTime rtc_start{};  // the RTC's calendar at cycle 0 (default 2000-01-01T00:00:00)
   // COM1 transmit, when it should go elsewhere than `output` (empty: to `output`).
   ByteSink serial_output{};
+  // Play the BIOS's part for kernels started without one (no --bios): MP tables and BIOS
+  // data area (mp_table.h), the local APIC in virtual wire mode (lapic.h). A --bios ROM
+  // builds its own, so the CLI turns this off for it.
+  bool firmware_setup = true;
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -172,11 +184,20 @@ class Machine final : public cpu::Bus, public IrqRouter {
   MmioDevice* mmio_owner(uint64_t paddr, uint64_t* base = nullptr) const;
 
   // ---- Interrupts ----
-  // IrqRouter: ISA IRQ lines go to the 8259A pair (and, once it exists, the IO APIC).
+  // IrqRouter: ISA IRQ lines go to the 8259A pair and the IO APIC (IRQ n to pin n, IRQ0
+  // to pin 2, IRQ2 nowhere: the routing the MP table describes).
   void set_isa_irq(unsigned irq, bool level) override;
   // The controllers driving INTR. Null until the device exists.
   void set_pic(InterruptController* pic) { pic_ = pic; update_intr(); }
   void set_lapic(InterruptController* lapic) { lapic_ = lapic; update_intr(); }
+  // ---- Local APIC, IO APIC (begin) ----
+  // The 8259A's output reaches INTR through the local APIC's LINT0 (virtual wire): only
+  // while the LAPIC passes ExtINT (Lapic::passes_extint()) or holds an ExtINT message
+  // from the IO APIC.
+  bool pic_reaches_intr() const;
+  Lapic& lapic() { return *lapic_dev_; }
+  IoApic& ioapic() { return *ioapic_; }
+  // ---- Local APIC, IO APIC (end) ----
   // Recomputes the CPU's INTR pin from the controllers; devices call this whenever their
   // output may have changed.
   void update_intr();
@@ -280,7 +301,10 @@ class Machine final : public cpu::Bus, public IrqRouter {
   Scheduler::Id input_event_ = 0;  // the pending input delivery event, 0 = none
   uint64_t input_armed_ = 0;       // its cycle
   // ---- end serial, keyboard, A20, reset ----
-  std::unique_ptr<cpu::Cpu> cpu_;  // last: constructed once RAM and devices exist
+  std::unique_ptr<cpu::Cpu> cpu_;  // constructed once RAM and devices exist
+  // The APICs read the CPU's IA32_APIC_BASE: constructed after it.
+  std::unique_ptr<Lapic> lapic_dev_;
+  std::unique_ptr<IoApic> ioapic_;
 };
 
 }  // namespace platform

@@ -652,6 +652,11 @@ Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf) {
 
 }  // namespace
 
+CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf) {
+  const Regs r = cpuid_leaf(leaf, subleaf);
+  return {r.a, r.b, r.c, r.d};
+}
+
 void cpuid(Cpu& c, const Insn&) {
   const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX));
   c.set_reg32(RAX, r.a);

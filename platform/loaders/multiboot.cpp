@@ -6,6 +6,7 @@
 
 #include "platform/loaders/elf.h"
 #include "platform/machine.h"
+#include "platform/mp_table.h"
 
 namespace platform {
 
@@ -221,9 +222,18 @@ LoadReport load_multiboot(Machine& m, const Image& kernel, const MultibootOption
   }
 
   // The boot information block: info structure, memory map, module list, strings.
-  std::vector<std::pair<uint64_t, uint64_t>> mmap;  // (base, length), type 1
-  mmap.push_back({0, std::min<uint64_t>(kLowMemEnd, m.ram_size())});
-  if (m.ram_size() > MiB) mmap.push_back({MiB, m.ram_size() - MiB});
+  // Base memory ends at the EBDA when the machine placed one (the MP tables live there;
+  // mp_table.h): that KiB is reported reserved (type 2), as a BIOS's E820 map does.
+  const uint64_t low_end =
+      std::min<uint64_t>(m.config().firmware_setup ? kEbdaBase : kLowMemEnd, m.ram_size());
+  struct MmapEntry {
+    uint64_t base, length;
+    uint32_t type;  // 1 available, 2 reserved
+  };
+  std::vector<MmapEntry> mmap;
+  mmap.push_back({0, low_end, 1});
+  if (m.config().firmware_setup) mmap.push_back({kEbdaBase, kEbdaEnd - kEbdaBase, 2});
+  if (m.ram_size() > MiB) mmap.push_back({MiB, m.ram_size() - MiB, 1});
 
   const uint64_t info_size = align_up(mbi::kInfoSize, 8);
   const uint64_t mmap_off = info_size;
@@ -233,7 +243,7 @@ LoadReport load_multiboot(Machine& m, const Image& kernel, const MultibootOption
   for (const Placed& p : mods) total += p.string.size() + 1;
 
   uint64_t base = kMultibootInfoBase;
-  bool low_ok = base + total <= kLowMemEnd;
+  bool low_ok = base + total <= low_end;
   for (const LoadedRange& r : occupied) {
     if (overlaps(base, total, r.start, r.length)) low_ok = false;
   }
@@ -248,7 +258,7 @@ LoadReport load_multiboot(Machine& m, const Image& kernel, const MultibootOption
   const uint32_t b32 = uint32_t(base);
   put32(blk, mbi::FLAGS,
         mbi::MEMORY | mbi::CMDLINE | mbi::MODS | mbi::MEM_MAP | mbi::BOOT_LOADER_NAME);
-  put32(blk, mbi::MEM_LOWER, uint32_t(std::min<uint64_t>(kLowMemEnd, m.ram_size()) / 1024));
+  put32(blk, mbi::MEM_LOWER, uint32_t(low_end / 1024));
   put32(blk, mbi::MEM_UPPER, m.ram_size() > MiB ? uint32_t((m.ram_size() - MiB) / 1024) : 0);
   put32(blk, mbi::MODS_COUNT, uint32_t(mods.size()));
   put32(blk, mbi::MODS_ADDR, uint32_t(b32 + mods_off));
@@ -257,9 +267,9 @@ LoadReport load_multiboot(Machine& m, const Image& kernel, const MultibootOption
   for (size_t i = 0; i < mmap.size(); ++i) {
     const uint64_t e = mmap_off + i * mbi::kMmapEntrySize;
     put32(blk, e, mbi::kMmapEntrySize - 4);  // size excludes the size field itself
-    put64(blk, e + 4, mmap[i].first);
-    put64(blk, e + 12, mmap[i].second);
-    put32(blk, e + 20, 1);  // type 1: available RAM
+    put64(blk, e + 4, mmap[i].base);
+    put64(blk, e + 12, mmap[i].length);
+    put32(blk, e + 20, mmap[i].type);
   }
   uint64_t str = strings_off;
   auto put_string = [&](const std::string& s) {

@@ -13,9 +13,11 @@
 //          0xFFFFFFFF; DS, ES, FS, GS, SS 32-bit read/write with offset 0 and limit
 //          0xFFFFFFFF; A20 enabled; CR0 PG = 0, PE = 1; EFLAGS VM = 0, IF = 0. ESP is
 //          "undefined": Ringside sets it to the top of RAM.
-//   3.3    boot information: Ringside fills flags bits 0 (mem_lower = 640, mem_upper =
-//          KiB above 1 MiB), 2 (cmdline), 3 (modules), 6 (memory map: type 1 ranges
-//          [0, 0xA0000) and [1 MiB, end of RAM)) and 9 (boot_loader_name "Ringside").
+//   3.3    boot information: Ringside fills flags bits 0 (mem_lower = 640, or 639 when
+//          the machine placed an EBDA with the MP tables (mp_table.h); mem_upper = KiB
+//          above 1 MiB), 2 (cmdline), 3 (modules), 6 (memory map: type 1 ranges
+//          [0, 0xA0000) — or [0, 0x9FC00) and the EBDA [0x9FC00, 0xA0000) as type 2,
+//          reserved — and [1 MiB, end of RAM)) and 9 (boot_loader_name "Ringside").
 //
 // Placement: modules follow the kernel, each on a 4 KiB boundary, in command-line order;
 // mod_end is one past a module's last byte, as GRUB sets it.

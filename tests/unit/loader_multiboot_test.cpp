@@ -83,7 +83,7 @@ TEST(Multiboot, AoutKernelWithModulesAndCmdline) {
   // 3.3: boot information.
   const uint32_t flags = get32(ram, info + 0);
   EXPECT_EQ(flags, mbi::MEMORY | mbi::CMDLINE | mbi::MODS | mbi::MEM_MAP | mbi::BOOT_LOADER_NAME);
-  EXPECT_EQ(get32(ram, info + 4), 640u);                 // mem_lower
+  EXPECT_EQ(get32(ram, info + 4), 639u);  // mem_lower: below the EBDA (mp_table.h)
   EXPECT_EQ(get32(ram, info + 8), (32u << 20) / 1024 - 1024);  // mem_upper
   EXPECT_EQ(get_cstr(ram, get32(ram, info + 16)), "console=e9 quiet");
   EXPECT_EQ(get_cstr(ram, get32(ram, info + 64)), "Ringside");
@@ -103,17 +103,22 @@ TEST(Multiboot, AoutKernelWithModulesAndCmdline) {
   EXPECT_TRUE(std::equal(mod_a.begin(), mod_a.end(), ram.begin() + a_start));
   EXPECT_EQ(ram[b_start], 'B');
 
-  // Memory map: two type-1 ranges.
+  // Memory map: base memory up to the EBDA, the EBDA reserved (type 2: it holds the MP
+  // tables), and the RAM above 1 MiB.
   const uint32_t mmap_len = get32(ram, info + 44), mmap = get32(ram, info + 48);
-  ASSERT_EQ(mmap_len, 48u);
+  ASSERT_EQ(mmap_len, 72u);
   EXPECT_EQ(get32(ram, mmap + 0), 20u);
   EXPECT_EQ(get64(ram, mmap + 4), 0u);
-  EXPECT_EQ(get64(ram, mmap + 12), 0xA0000u);
+  EXPECT_EQ(get64(ram, mmap + 12), 0x9FC00u);
   EXPECT_EQ(get32(ram, mmap + 20), 1u);
   EXPECT_EQ(get32(ram, mmap + 24), 20u);
-  EXPECT_EQ(get64(ram, mmap + 28), 0x100000u);
-  EXPECT_EQ(get64(ram, mmap + 36), (32u << 20) - 0x100000u);
-  EXPECT_EQ(get32(ram, mmap + 44), 1u);
+  EXPECT_EQ(get64(ram, mmap + 28), 0x9FC00u);
+  EXPECT_EQ(get64(ram, mmap + 36), 0x400u);
+  EXPECT_EQ(get32(ram, mmap + 44), 2u);
+  EXPECT_EQ(get32(ram, mmap + 48), 20u);
+  EXPECT_EQ(get64(ram, mmap + 52), 0x100000u);
+  EXPECT_EQ(get64(ram, mmap + 60), (32u << 20) - 0x100000u);
+  EXPECT_EQ(get32(ram, mmap + 68), 1u);
 
   // And it runs.
   EXPECT_EQ(m.run({.max_instructions = 100}).kind, StopKind::HaltedForever);
@@ -153,7 +158,7 @@ TEST(Multiboot, InfoMovesAboveModulesWhenTheKernelSitsLow) {
   load_multiboot(m, read_image(dir.write("low.bin", aout_kernel(0x10000, 0x12000))), {});
   const uint32_t info = uint32_t(m.cpu().state().gpr[cpu::RBX]);
   EXPECT_EQ(info, 0x12000u);  // the first page after the kernel
-  EXPECT_EQ(get32(m.ram(), info + 4), 640u);
+  EXPECT_EQ(get32(m.ram(), info + 4), 639u);
   EXPECT_EQ(get32(m.ram(), 0x10000), 0x1BADB002u);  // kernel intact
 }
 

@@ -26,7 +26,7 @@ TEST(MachineMemory, RamPagesAreDirectPointers) {
 
 TEST(MachineMemory, UnmappedReadsAllOnesAndDropsWrites) {
   Machine m;
-  EXPECT_EQ(m.mmio_read(0xFEC00000, 4), 0xFFFFFFFFull);
+  EXPECT_EQ(m.mmio_read(0xFED00000, 4), 0xFFFFFFFFull);  // (0xFEC00000 is the IO APIC)
   EXPECT_EQ(m.mmio_read(0x80000000, 8), ~0ull);
   EXPECT_EQ(m.mmio_read(0x80000000, 1), 0xFFull);
   m.mmio_write(0x80000000, 4, 0);
