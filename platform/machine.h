@@ -85,6 +85,11 @@ struct MachineConfig {
   RtcTime rtc_start{};  // the RTC's calendar at cycle 0 (default 2000-01-01T00:00:00)
   // COM1 transmit, when it should go elsewhere than `output` (empty: to `output`).
   ByteSink serial_output{};
+  // ---- Popek–Goldberg (branch pg; vt/sensitive.h) ----
+  // The hypothetical virtualizable x86: the cataloged sensitive instructions raise #GP(0)
+  // at CPL > 0 instead of behaving silently, so a trap-and-emulate monitor works.
+  bool virtualizable = false;
+  // ---- end Popek–Goldberg ----
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
