@@ -128,7 +128,8 @@ void grp6(Cpu& c, const Insn& i) {
       trap_if_virtualizable(c, Sensitive::Sldt);
       store_selector(c, i, s.ldtr.selector);
       if (c.deprivileged()) {
-        c.sensitive_silent(Sensitive::Sldt, [&] { return "revealed LDTR selector " + detail_hex(s.ldtr.selector, 4); });
+        c.sensitive_silent(Sensitive::Sldt,
+                           [&] { return "revealed LDTR selector " + detail_hex(s.ldtr.selector, 4); });
       }
       return;
     case 1:  // STR
@@ -136,7 +137,8 @@ void grp6(Cpu& c, const Insn& i) {
       trap_if_virtualizable(c, Sensitive::Str);
       store_selector(c, i, s.tr.selector);
       if (c.deprivileged()) {
-        c.sensitive_silent(Sensitive::Str, [&] { return "revealed TR selector " + detail_hex(s.tr.selector, 4); });
+        c.sensitive_silent(Sensitive::Str,
+                           [&] { return "revealed TR selector " + detail_hex(s.tr.selector, 4); });
       }
       return;
     case 2: {  // LLDT
@@ -287,7 +289,8 @@ void grp7(Cpu& c, const Insn& i) {
       if (i.mod == 3) c.set_reg(i.rm, i.opsize, uint32_t(s.cr0));
       else c.write_sized(i.seg, c.ea(i), 2, uint16_t(s.cr0));
       if (c.deprivileged()) {
-        c.sensitive_silent(Sensitive::Smsw, [&] { return "revealed MSW " + detail_hex(uint16_t(s.cr0), 4); });
+        c.sensitive_silent(Sensitive::Smsw,
+                           [&] { return "revealed MSW " + detail_hex(uint16_t(s.cr0), 4); });
       }
       return;
     case 6: {  // LMSW
