@@ -429,6 +429,22 @@ class Cpu {
   void port_out(uint16_t port, unsigned size, uint32_t v);
   void port_accessed(uint16_t port, unsigned size, bool write, bool claimed, uint32_t v);
 
+  // Popek–Goldberg (vt/sensitive.h). The sensitive instructions' handlers test
+  // deprivileged() (protected mode at CPL > 0) and only then call in here, so the common
+  // path pays one compare. sensitive_trap: the --virtualizable machine reports the
+  // instruction as trapped and raises #GP(0). sensitive_silent: counts the event and, when
+  // observed, reports what differed from ring 0 (`detail` returns a std::string and runs
+  // only when an observer is attached).
+  bool deprivileged() const { return s_.cpl > 0 && (s_.cr0 & cr0::PE); }
+  bool virtualizable() const { return virtualizable_; }
+  void set_virtualizable(bool on) { virtualizable_ = on; }
+  [[noreturn]] void sensitive_trap(Sensitive id);
+  template <typename Detail> void sensitive_silent(Sensitive id, Detail&& detail) {
+    count_event(EventKind::SensitiveInstruction);
+    if (obs_) emit_sensitive(id, false, detail());
+  }
+  void emit_sensitive(Sensitive id, bool trapped, std::string detail);
+
   // Cycle accounting beyond the per-instruction base cost.
   void add_cycles(uint64_t n) { s_.cycles += n; }
 
@@ -565,6 +581,7 @@ class Cpu {
   const uint8_t* code_pages_ = nullptr;  // DecodeCache::is_code
   std::unique_ptr<DecodeCache> dcache_;
   Insn scratch_insn_;
+  bool virtualizable_ = false;  // the Popek–Goldberg-virtualizable x86 (set_virtualizable)
 };
 
 }  // namespace cpu

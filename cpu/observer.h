@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "cpu/state.h"
 
@@ -32,6 +33,15 @@ struct ModeInfo {
   bool operator==(const ModeInfo&) const = default;
 };
 
+// The Popek–Goldberg sensitive-but-unprivileged instructions, one id per entry of the
+// catalog in vt/sensitive.h (which holds the text, encodings and the reporting rules). The
+// order is stable: the catalog is indexed by it.
+enum class Sensitive : uint8_t {
+  Sgdt, Sidt, Sldt, Str, Smsw, Pushf, Popf, Lar, Lsl, Verr, Verw,
+  PushSreg, PopSreg, MovFromSreg, MovToSreg, CallFar, JmpFar, RetFar, IntN, Iret,
+};
+constexpr unsigned kSensitiveCount = 20;
+
 enum class InterruptSource : uint8_t { External, Nmi, Software, Int3, Into };
 const char* interrupt_source_name(InterruptSource s);
 
@@ -57,6 +67,12 @@ struct Event {
   uint32_t value = 0;
   // Shutdown / Halt
   const char* reason = "";
+  // SensitiveInstruction: which catalog entry; trapped = the --virtualizable machine raised
+  // #GP(0) (an Exception event follows); detail = what it revealed or silently dropped,
+  // e.g. "IF change dropped" or "revealed GDTR base 0x00001000 limit 0x007f".
+  Sensitive sensitive = Sensitive::Sgdt;
+  bool trapped = false;
+  std::string detail;
 };
 
 // Events counted by kind whether or not an observer is attached (the run summary needs no

@@ -96,6 +96,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("post-port", po::value<std::string>())
       ("cpu-mhz", po::value<std::string>())
       ("cpu-model", po::value<std::string>())
+      ("virtualizable", po::bool_switch())  // Popek–Goldberg (branch pg)
       ("dump-state", po::bool_switch())
       ("disk0", po::value<std::string>())
       ("disk1", po::value<std::string>())
@@ -140,6 +141,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   o.progress = vm["progress"].as<bool>();
   o.real = vm["real"].as<bool>();
   o.dump_state = vm["dump-state"].as<bool>();
+  o.virtualizable = vm["virtualizable"].as<bool>();  // Popek–Goldberg (branch pg)
 
   if (auto v = str("mem")) o.mem = parse_size(*v, "mem");
   if (auto v = str("max-instructions")) {
@@ -284,6 +286,9 @@ std::string run_help() {
       "                        is derived from the cycle count, never from the host clock\n"
       "  --cpu-model NAME      cycle model: haswell (default; Agner Fog's Haswell table)\n"
       "                        or flat (one cycle per instruction)\n"
+      "  --virtualizable       a Popek-Goldberg-virtualizable x86: the sensitive but\n"
+      "                        unprivileged instructions (SGDT, PUSHF, POPF, PUSH CS,\n"
+      "                        LAR, ...; docs/POPEK_GOLDBERG.md) raise #GP(0) at CPL > 0\n"
       "  --disk0 PATH          raw hard-disk image (size a multiple of 512) as the primary\n"
       "                        IDE master (ports 0x1F0-0x1F7, 0x3F6, IRQ 14); a --boot\n"
       "                        image larger than 2.88 MB is disk0 unless --disk0 is given\n"

@@ -50,6 +50,7 @@ struct RunOptions {
   uint16_t post_port = 0x80;
   uint32_t cpu_mhz = 1000;
   std::string cpu_model = "haswell";  // --cpu-model
+  bool virtualizable = false;          // --virtualizable (Popek–Goldberg, branch pg)
   bool dump_state = false;
   // ---- IDE disks ----
   std::optional<std::string> disk0;    // --disk0 PATH (primary master)

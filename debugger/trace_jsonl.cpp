@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "platform/text.h"
+#include "vt/sensitive.h"
 
 namespace debugger {
 
@@ -64,6 +65,7 @@ TraceHeader TraceHeader::from(const platform::MachineConfig& cfg) {
   h.post_port = cfg.post_port;
   h.cpu_mhz = cfg.cpu_mhz;
   h.cpu_model = cfg.cpu_model;
+  h.virtualizable = cfg.virtualizable;
   return h;
 }
 
@@ -73,6 +75,7 @@ std::string TraceJsonl::header_line(const TraceHeader& h) {
   field(out, "post_port", uint64_t(h.post_port));
   field(out, "cpu_mhz", uint64_t(h.cpu_mhz));
   field(out, "cpu_model", h.cpu_model);
+  field(out, "virtualizable", h.virtualizable);
   out += "},\"image\":{\"name\":" + json_string(h.image);
   field(out, "loader", h.loader);
   field(out, "fnv1a", platform::hex(h.image_fnv1a));
@@ -112,6 +115,15 @@ std::string TraceJsonl::event_line(const cpu::Event& e) {
       field(out, "size", uint64_t(e.size));
       field(out, "value", uint64_t(e.value));
       break;
+    case K::SensitiveInstruction: {
+      const vt::SensitiveEntry& s = vt::sensitive_entry(e.sensitive);
+      field(out, "id", std::string(s.key));
+      field(out, "mnemonic", std::string(s.mnemonic));
+      field(out, "ring", uint64_t(e.before.cpl));
+      field(out, "trapped", e.trapped);
+      field(out, "detail", e.detail);
+      break;
+    }
     default:
       break;
   }

@@ -2,8 +2,8 @@
 // "Files on disk": *.jsonl).
 //
 // Line 1 is a versioned header:
-//   {"format":"ringside-trace","version":1,"machine":{"ram_bytes":33554432,"post_port":128,
-//    "cpu_mhz":1000},"image":{"name":"kernel.elf","loader":"multiboot",
+//   {"format":"ringside-trace","version":2,"machine":{"ram_bytes":33554432,"post_port":128,
+//    "cpu_mhz":1000,"cpu_model":"haswell","virtualizable":false},"image":{"name":"kernel.elf","loader":"multiboot",
 //    "fnv1a":"0x...","size":1234}}
 // then one event per line, fields in a fixed order:
 //   {"kind":"exception","cycle":812,"instret":301,
@@ -12,7 +12,10 @@
 // Names are cpu::event_kind_name / mode_name / interrupt_source_name (snake_case).
 // Kind-specific fields: exception vector, error_code (when the exception has one), cr2
 // (#PF); interrupt vector, source; port_io port, size, write, value, claimed; post_code
-// port, size, value; any kind: reason when non-empty. Numbers are decimal integers.
+// port, size, value; sensitive_instruction id and mnemonic (vt/sensitive.h catalog key
+// and mnemonic), ring (the CPL it ran at), trapped, detail; any kind: reason when
+// non-empty.
+// Version 2 added the header's machine.virtualizable and the sensitive_instruction fields. Numbers are decimal integers.
 // A post_code event comes just before the port_io event of the same OUT (the device sees
 // the write before the CPU reports it).
 // Nothing in a trace depends on the host (no times, no pointers, no host paths: the image
@@ -28,13 +31,14 @@
 
 namespace debugger {
 
-constexpr int kTraceVersion = 1;
+constexpr int kTraceVersion = 2;
 
 struct TraceHeader {
   uint64_t ram_bytes = 0;
   uint16_t post_port = 0;
   uint32_t cpu_mhz = 0;
   std::string cpu_model;
+  bool virtualizable = false;  // MachineConfig::virtualizable (Popek–Goldberg)
   std::string image;   // base name of the image file
   std::string loader;  // "multiboot", "elf32", "boot image", "bios", "flat binary", ...
   uint64_t image_fnv1a = 0;

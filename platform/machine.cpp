@@ -172,6 +172,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
     throw std::invalid_argument("unknown CPU model '" + cfg_.cpu_model + "' (known: " +
                                 cpu::cycle_model_names() + ")");
   cpu_->set_cycle_model(model);
+  cpu_->set_virtualizable(cfg_.virtualizable);  // Popek–Goldberg (branch pg)
   set_pic(pic8259_.get());  // 8259A (branch pic)
   input_.set_on_push([this] { arm_input(); });  // (branch uart)
 

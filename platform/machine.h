@@ -97,6 +97,11 @@ struct MachineConfig {
   // data area (mp_table.h), the local APIC in virtual wire mode (lapic.h). A --bios ROM
   // builds its own, so the CLI turns this off for it.
   bool firmware_setup = true;
+  // ---- Popek–Goldberg (branch pg; vt/sensitive.h) ----
+  // The hypothetical virtualizable x86: the cataloged sensitive instructions raise #GP(0)
+  // at CPL > 0 instead of behaving silently, so a trap-and-emulate monitor works.
+  bool virtualizable = false;
+  // ---- end Popek–Goldberg ----
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).

@@ -1,6 +1,7 @@
 // cpu/exec/control.cpp — Jcc, JMP, CALL, RET (near and far), LOOPcc, JCXZ, INT n, INT3,
 // INTO, INT1, IRET, BOUND. Far transfers and IRET are in Cpu (mmu/transfer.cpp).
 #include "cpu/exec/handlers.h"
+#include "cpu/exec/sensitive.h"
 
 namespace cpu {
 
@@ -36,7 +37,25 @@ void call_E(Cpu& c, const Insn& i) {
   c.set_next_ip(t);
 }
 
-void ret_far(Cpu& c, const Insn& i) { c.far_return(i.opsize, (i.op == 0xCA) ? uint16_t(i.imm) : 0); }
+// Popek–Goldberg (vt/sensitive.h): a far RET or IRET at CPL > 0 that stays at that CPL
+// (RPL = CPL) is a same-privilege return; a ring-0 kernel returning to the same selector
+// would make an outer-privilege return and also pop SS:ESP.
+namespace {
+std::string same_level_return_text(const Cpu& c) {
+  std::string d = "same-privilege return at CPL " + std::to_string(c.state().cpl);
+  d += " (ring 0 would also pop SS:ESP)";
+  return d;
+}
+}  // namespace
+
+void ret_far(Cpu& c, const Insn& i) {
+  const bool deprivileged = c.deprivileged();
+  if (deprivileged && c.virtualizable()) c.sensitive_trap(Sensitive::RetFar);
+  const uint8_t cpl = c.state().cpl;
+  c.far_return(i.opsize, (i.op == 0xCA) ? uint16_t(i.imm) : 0);
+  if (deprivileged && c.state().cpl == cpl)
+    c.sensitive_silent(Sensitive::RetFar, [&] { return same_level_return_text(c); });
+}
 
 void jmp_far_A(Cpu& c, const Insn& i) { c.far_jump(uint16_t(i.imm2), i.imm, i.opsize); }
 
@@ -88,7 +107,28 @@ void int1(Cpu& c, const Insn&) {
   c.software_interrupt(DB, InterruptSource::External);
 }
 
-void iret_(Cpu& c, const Insn& i) { c.iret(i.opsize); }
+void iret_(Cpu& c, const Insn& i) {
+  if (!c.deprivileged()) {
+    c.iret(i.opsize);
+    return;
+  }
+  // Popek–Goldberg (vt/sensitive.h): IF/IOPL changes dropped as by POPF, and the
+  // same-privilege return of far RET. The EFLAGS image is read first (a fault there is
+  // the one IRET itself would raise).
+  if (c.virtualizable()) c.sensitive_trap(Sensitive::Iret);
+  const uint8_t cpl = c.state().cpl;
+  const uint32_t img = uint32_t(c.peek(i.opsize, 2ull * i.opsize));
+  c.iret(i.opsize);
+  const uint32_t dropped = (c.flags() ^ img) & (flag::IF | flag::IOPL);
+  const bool same_level = c.state().cpl == cpl;
+  if (!dropped && !same_level) return;
+  c.sensitive_silent(Sensitive::Iret, [&] {
+    if (!dropped) return same_level_return_text(c);
+    std::string d = dropped_flags_text(dropped);
+    if (same_level) d += "; " + same_level_return_text(c);
+    return d;
+  });
+}
 
 void bound_G_M(Cpu& c, const Insn& i) {
   // SDM Vol.2 BOUND: signed compare of the index register with the two bounds in memory.

@@ -1,6 +1,7 @@
 // cpu/exec/data.cpp — data movement: MOV (all forms), LEA, XCHG, MOVZX/MOVSX, XADD,
 // CMPXCHG, CMPXCHG8B, CBW/CWDE, CWD/CDQ, XLAT, LDS/LES/LFS/LGS/LSS, NOP, PAUSE.
 #include "cpu/exec/handlers.h"
+#include "cpu/exec/sensitive.h"
 
 namespace cpu {
 
@@ -38,9 +39,20 @@ void mov_E_S(Cpu& c, const Insn& i) {
   // SDM Vol.2 MOV: Sreg 6 and 7 are reserved (#UD). To a register with a 32-bit operand the
   // upper bits are zero on P6 and later; to memory, always a 16-bit store.
   if (i.reg > 5) c.fault(UD);
+  // Popek–Goldberg (vt/sensitive.h): MOV from CS or SS at CPL > 0 reveals the CPL (RPL).
+  const bool reveals_cpl = (i.reg == CS || i.reg == SS) && c.deprivileged();
+  if (reveals_cpl && c.virtualizable()) c.sensitive_trap(Sensitive::MovFromSreg);
   const uint16_t sel = c.state().seg[i.reg].selector;
   if (i.mod == 3) c.set_reg(i.rm, i.opsize, sel);
   else c.write_sized(i.seg, c.ea(i), 2, sel);
+  if (reveals_cpl) {
+    c.sensitive_silent(Sensitive::MovFromSreg, [&] {
+      std::string d = "revealed CPL " + std::to_string(c.state().cpl) + " (";
+      d += i.reg == CS ? "CS " : "SS ";
+      d += detail_hex(sel, 4) + ")";
+      return d;
+    });
+  }
 }
 
 void mov_S_E(Cpu& c, const Insn& i) {

@@ -8,7 +8,10 @@
 //    as recent Intel processors do (SDM Vol.2 PUSH: "the processor may write only 2 bytes").
 //  - PUSHF/POPF in virtual-8086 mode are not implemented (IOPL-sensitive, VME); they stop
 //    the run with a NotImplemented report.
+//  - Popek–Goldberg (vt/sensitive.h): PUSH CS/SS, PUSHF and POPF at CPL > 0 report a
+//    SensitiveInstruction event, or trap with #GP(0) on the --virtualizable machine.
 #include "cpu/exec/handlers.h"
+#include "cpu/exec/sensitive.h"
 
 namespace cpu {
 
@@ -67,10 +70,22 @@ void pop_E(Cpu& c, const Insn& i) {
 }
 
 void push_S(Cpu& c, const Insn& i) {
-  const uint16_t sel = c.state().seg[sreg_of(i.op)].selector;
+  const unsigned sg = sreg_of(i.op);
+  // PUSH CS / PUSH SS at CPL > 0: the selector's RPL is the CPL (vt/sensitive.h).
+  const bool reveals_cpl = (sg == CS || sg == SS) && c.deprivileged();
+  if (reveals_cpl && c.virtualizable()) c.sensitive_trap(Sensitive::PushSreg);
+  const uint16_t sel = c.state().seg[sg].selector;
   const uint64_t nsp = (c.sp() - i.opsize) & stack_mask(c);
   c.write_sized(SS, nsp, 2, sel);  // see the file comment: 2 bytes even for a 32-bit push
   c.set_sp(nsp);
+  if (reveals_cpl) {
+    c.sensitive_silent(Sensitive::PushSreg, [&] {
+      std::string d = "revealed CPL " + std::to_string(c.state().cpl) + " (";
+      d += sg == CS ? "CS " : "SS ";
+      d += detail_hex(sel, 4) + ")";
+      return d;
+    });
+  }
 }
 
 void pop_S(Cpu& c, const Insn& i) {
@@ -112,7 +127,18 @@ void popa(Cpu& c, const Insn& i) {
 void pushf(Cpu& c, const Insn& i) {
   // SDM Vol.2 PUSHF: the image has VM and RF cleared.
   if (c.mode() == Mode::Virtual8086) c.not_implemented("PUSHF in virtual-8086 mode");
-  c.push(i.opsize, c.flags() & ~(flag::VM | flag::RF) & mask_of(i.opsize));
+  const bool deprivileged = c.deprivileged();
+  if (deprivileged && c.virtualizable()) c.sensitive_trap(Sensitive::Pushf);
+  const uint32_t f = c.flags();
+  c.push(i.opsize, f & ~(flag::VM | flag::RF) & mask_of(i.opsize));
+  if (deprivileged) {
+    c.sensitive_silent(Sensitive::Pushf, [&] {
+      std::string d = "revealed IF=";
+      d += (f & flag::IF) ? "1" : "0";
+      d += " IOPL=" + std::to_string((f & flag::IOPL) >> 12);
+      return d;
+    });
+  }
 }
 
 void popf(Cpu& c, const Insn& i) {
@@ -121,6 +147,7 @@ void popf(Cpu& c, const Insn& i) {
   // left alone silently, without a fault (a sensitive but unprivileged instruction: the
   // Popek-Goldberg lab relies on this). Real mode behaves as CPL 0.
   if (c.mode() == Mode::Virtual8086) c.not_implemented("POPF in virtual-8086 mode");
+  if (c.virtualizable() && c.deprivileged()) c.sensitive_trap(Sensitive::Popf);
   const uint32_t popped = uint32_t(c.peek(i.opsize));
   const uint32_t old = c.flags();
   const unsigned cpl = c.mode() == Mode::Real ? 0 : c.state().cpl;
@@ -134,6 +161,9 @@ void popf(Cpu& c, const Insn& i) {
   if (i.opsize == 4) nf &= ~flag::RF;
   c.set_sp((c.sp() + i.opsize) & stack_mask(c));
   c.set_flags(nf);
+  // Popek–Goldberg (vt/sensitive.h): an IF or IOPL change the CPL made POPF drop.
+  if (const uint32_t dropped = (nf ^ popped) & (flag::IF | flag::IOPL) & mask_of(i.opsize); dropped)
+    c.sensitive_silent(Sensitive::Popf, [&] { return dropped_flags_text(dropped); });
 }
 
 void enter(Cpu& c, const Insn& i) {

@@ -6,10 +6,13 @@
 //
 // The Popek–Goldberg "sensitive but unprivileged" instructions (SGDT, SIDT, SLDT, STR,
 // SMSW, LAR, LSL, VERR, VERW; docs/VMX_NOTES.md section 1) run silently at any CPL here,
-// as on hardware, unless CR4.UMIP makes the first five privileged.
+// as on hardware, unless CR4.UMIP makes the first five privileged. At CPL > 0 they report
+// a SensitiveInstruction event, or trap with #GP(0) on the --virtualizable machine; the
+// rule for each is in its vt/sensitive.h catalog entry.
 #include <cstring>
 
 #include "cpu/exec/handlers.h"
+#include "cpu/exec/sensitive.h"
 #include "cpu/internal.h"
 #include "cpu/virtualization.h"
 
@@ -53,7 +56,7 @@ enum class Probe { Lar, Lsl, Read, Write };
 
 // Returns true (and the descriptor) when `sel` names a descriptor the probe accepts at
 // the current CPL with the selector's RPL. Never faults on the selector itself.
-bool probe_descriptor(Cpu& c, uint16_t sel, Probe p, uint64_t& desc) {
+bool probe_descriptor(Cpu& c, uint16_t sel, Probe p, uint64_t& desc, unsigned cpl) {
   if (sel_index(sel) == 0) return false;
   if (!c.read_descriptor(sel, desc)) return false;
   const SegmentCache d = Cpu::cache_from_descriptor(sel, desc);
@@ -77,8 +80,29 @@ bool probe_descriptor(Cpu& c, uint16_t sel, Probe p, uint64_t& desc) {
   }
   // Privilege: DPL >= CPL and DPL >= RPL, except for conforming code segments (LAR, LSL
   // and VERR skip the check for those; VERW never accepts code).
-  if (!conforming_code && (d.dpl() < c.state().cpl || d.dpl() < (sel & 3u))) return false;
+  if (!conforming_code && (d.dpl() < cpl || d.dpl() < (sel & 3u))) return false;
   return true;
+}
+
+// Popek–Goldberg, LAR/LSL/VERR/VERW at CPL > 0 (vt/sensitive.h): the answer depends on
+// the CPL. Reports when a ring-0 kernel probing the same selector would get the other ZF.
+void report_probe(Cpu& c, Sensitive id, uint16_t sel, Probe p, bool ok) {
+  uint64_t d;
+  const bool ok0 = probe_descriptor(c, sel, p, d, 0);
+  if (ok0 == ok) return;
+  c.sensitive_silent(id, [&] {
+    std::string t = "selector " + detail_hex(sel, 4) + ": ZF=";
+    t += ok ? "1" : "0";
+    t += " at CPL " + std::to_string(c.state().cpl) + ", ZF=";
+    t += ok0 ? "1" : "0";
+    t += " at ring 0";
+    return t;
+  });
+}
+
+// The common prologue of SGDT, SIDT, SLDT, STR and SMSW at CPL > 0 without UMIP.
+void trap_if_virtualizable(Cpu& c, Sensitive id) {
+  if (c.deprivileged() && c.virtualizable()) c.sensitive_trap(id);
 }
 
 }  // namespace
@@ -101,11 +125,21 @@ void grp6(Cpu& c, const Insn& i) {
   switch (i.reg) {
     case 0:  // SLDT
       check_umip(c);
+      trap_if_virtualizable(c, Sensitive::Sldt);
       store_selector(c, i, s.ldtr.selector);
+      if (c.deprivileged()) {
+        c.sensitive_silent(Sensitive::Sldt,
+                           [&] { return "revealed LDTR selector " + detail_hex(s.ldtr.selector, 4); });
+      }
       return;
     case 1:  // STR
       check_umip(c);
+      trap_if_virtualizable(c, Sensitive::Str);
       store_selector(c, i, s.tr.selector);
+      if (c.deprivileged()) {
+        c.sensitive_silent(Sensitive::Str,
+                           [&] { return "revealed TR selector " + detail_hex(s.tr.selector, 4); });
+      }
       return;
     case 2: {  // LLDT
       require_cpl0(c);
@@ -144,9 +178,14 @@ void grp6(Cpu& c, const Insn& i) {
     }
     case 4:  // VERR
     case 5: {  // VERW
+      const Sensitive id = i.reg == 4 ? Sensitive::Verr : Sensitive::Verw;
+      trap_if_virtualizable(c, id);
       const uint16_t sel = uint16_t(c.read_rm(i, 2));
+      const Probe p = i.reg == 4 ? Probe::Read : Probe::Write;
       uint64_t d;
-      set_zf(c, probe_descriptor(c, sel, i.reg == 4 ? Probe::Read : Probe::Write, d));
+      const bool ok = probe_descriptor(c, sel, p, d, s.cpl);
+      set_zf(c, ok);
+      if (c.deprivileged()) report_probe(c, id, sel, p, ok);
       return;
     }
     default:
@@ -219,13 +258,21 @@ void grp7(Cpu& c, const Insn& i) {
   State& s = c.state();
   switch (i.reg) {
     case 0:  // SGDT
+    case 1: {  // SIDT
       check_umip(c);
-      store_table(c, i, s.gdtr);
+      const Sensitive id = i.reg == 0 ? Sensitive::Sgdt : Sensitive::Sidt;
+      trap_if_virtualizable(c, id);
+      const TableReg& t = i.reg == 0 ? s.gdtr : s.idtr;
+      store_table(c, i, t);
+      if (c.deprivileged()) {
+        c.sensitive_silent(id, [&] {
+          std::string d = i.reg == 0 ? "revealed GDTR base " : "revealed IDTR base ";
+          d += detail_hex(uint32_t(t.base), 8) + " limit " + detail_hex(t.limit, 4);
+          return d;
+        });
+      }
       return;
-    case 1:  // SIDT
-      check_umip(c);
-      store_table(c, i, s.idtr);
-      return;
+    }
     case 2:  // LGDT
       require_cpl0(c);
       s.gdtr = load_table(c, i);
@@ -236,10 +283,15 @@ void grp7(Cpu& c, const Insn& i) {
       return;
     case 4:  // SMSW
       check_umip(c);
+      trap_if_virtualizable(c, Sensitive::Smsw);
       // SDM Vol.2 SMSW: to memory always 16 bits. To a 32-bit register the upper half is
       // "undefined"; P6-family processors store CR0[31:0], which we do.
       if (i.mod == 3) c.set_reg(i.rm, i.opsize, uint32_t(s.cr0));
       else c.write_sized(i.seg, c.ea(i), 2, uint16_t(s.cr0));
+      if (c.deprivileged()) {
+        c.sensitive_silent(Sensitive::Smsw,
+                           [&] { return "revealed MSW " + detail_hex(uint16_t(s.cr0), 4); });
+      }
       return;
     case 6: {  // LMSW
       require_cpl0(c);
@@ -262,9 +314,10 @@ void grp7(Cpu& c, const Insn& i) {
 
 void lar_G_E(Cpu& c, const Insn& i) {
   if (c.mode() == Mode::Real || c.mode() == Mode::Virtual8086) c.fault(UD);
+  trap_if_virtualizable(c, Sensitive::Lar);
   const uint16_t sel = uint16_t(c.read_rm(i, 2));
   uint64_t d;
-  const bool ok = probe_descriptor(c, sel, Probe::Lar, d);
+  const bool ok = probe_descriptor(c, sel, Probe::Lar, d, c.state().cpl);
   if (ok) {
     // SDM Vol.2 LAR: the second descriptor dword masked with 00FxFF00H (type, S, DPL, P,
     // and G, D/B, L, AVL; bits 19:16 are the limit's upper bits, returned as Bochs and
@@ -274,19 +327,22 @@ void lar_G_E(Cpu& c, const Insn& i) {
     else c.set_reg32(i.reg, hi & 0x00FFFF00);
   }
   set_zf(c, ok);
+  if (c.deprivileged()) report_probe(c, Sensitive::Lar, sel, Probe::Lar, ok);
 }
 
 void lsl_G_E(Cpu& c, const Insn& i) {
   if (c.mode() == Mode::Real || c.mode() == Mode::Virtual8086) c.fault(UD);
+  trap_if_virtualizable(c, Sensitive::Lsl);
   const uint16_t sel = uint16_t(c.read_rm(i, 2));
   uint64_t d;
-  const bool ok = probe_descriptor(c, sel, Probe::Lsl, d);
+  const bool ok = probe_descriptor(c, sel, Probe::Lsl, d, c.state().cpl);
   if (ok) {
     // The limit in bytes (granularity applied), truncated to the operand size.
     const uint32_t limit = Cpu::cache_from_descriptor(sel, d).limit;
     c.set_reg(i.reg, i.opsize, i.opsize == 2 ? (limit & 0xFFFF) : limit);
   }
   set_zf(c, ok);
+  if (c.deprivileged()) report_probe(c, Sensitive::Lsl, sel, Probe::Lsl, ok);
 }
 
 void arpl_E_G(Cpu& c, const Insn& i) {

@@ -235,7 +235,7 @@ TEST(CliRun, TraceHasAVersionedHeaderAndIsDeterministic) {
   std::istringstream lines(a);
   std::string header, line;
   std::getline(lines, header);
-  EXPECT_EQ(header.rfind("{\"format\":\"ringside-trace\",\"version\":1,", 0), 0u) << header;
+  EXPECT_EQ(header.rfind("{\"format\":\"ringside-trace\",\"version\":2,", 0), 0u) << header;
   EXPECT_NE(header.find("\"ram_bytes\":33554432"), std::string::npos);
   EXPECT_NE(header.find("\"name\":\"hello.bin\""), std::string::npos);  // no host path
   EXPECT_EQ(header.find(dir.file("")), std::string::npos);
