@@ -324,7 +324,8 @@ void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
 // Runs the instructions of a block from `p` (at `ip`) while control falls through, up to
 // `end`. Returns the last one run; `stop` says something needs attention or the cycle
 // limit was reached. `Mask` is the IP width (16- or 32-bit code), a constant here so the
-// loop keeps its state in registers. A fault leaves s_.rip at the faulting instruction.
+// loop keeps its state in registers. On a fault, cur_ is the faulting instruction (its
+// address is recomputed by faulting_ip).
 template <uint64_t Mask>
 const Insn* Cpu::run_insns(const Insn* p, const Insn* end, uint64_t ip, uint64_t cycle_limit,
                            bool& stop) {

@@ -150,7 +150,8 @@ std::string mode_object(const cpu::ModeInfo& m) {
 }
 
 // A short constant string kept in a fixed-size array, so that writing it is one
-// fixed-size copy (the line has room for the bytes past its end) and an add.
+// fixed-size copy (the line has room for the bytes past its end) and an add. The pieces
+// made below (kind names, mode objects) are all shorter than kMax.
 struct Piece {
   static constexpr size_t kMax = 64;
   char s[kMax] = {};
