@@ -321,6 +321,44 @@ void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
   stop_detail_ = n.what;
 }
 
+// Runs the instructions of a block from `p` (at `ip`) while control falls through, up to
+// `end`. Returns the last one run; `stop` says something needs attention or the cycle
+// limit was reached. `Mask` is the IP width (16- or 32-bit code), a constant here so the
+// loop keeps its state in registers. On a fault, cur_ is the faulting instruction (its
+// address is recomputed by faulting_ip).
+template <uint64_t Mask>
+const Insn* Cpu::run_insns(const Insn* p, const Insn* end, uint64_t ip, uint64_t cycle_limit,
+                           bool& stop) {
+  for (;; ++p) {
+    const Insn& i = *p;
+    cur_ = &i;
+    const uint64_t fall = (ip + i.len) & Mask;
+    next_ip_ = fall;
+    i.fn(*this, i);
+    s_.rip = next_ip_;
+    uint64_t cycles = s_.cycles + i.cost;
+    // Keeps GCC from merging the two counter updates into one SSE add, which costs more
+    // than two scalar ones here.
+    asm("" : "+r"(cycles));
+    s_.cycles = cycles;
+    ++s_.instret;  // a REP with iterations left is taken back by the caller
+    if (attention() || cycles >= cycle_limit) [[unlikely]] {
+      stop = true;
+      return p;
+    }
+    if (next_ip_ != fall || p == end) return p;
+    ip = fall;
+  }
+}
+
+// The address of the current instruction (cur_) of the block whose first instruction,
+// `first`, is at `ip`: the instructions before it all fell through.
+uint64_t Cpu::faulting_ip(const Insn* first, uint64_t ip, uint64_t mask) const {
+  if (!cur_ || !first) return ip;
+  for (const Insn* q = first; q != cur_; ++q) ip = (ip + q->len) & mask;
+  return ip;
+}
+
 // Executes instructions of one decoded block for as long as control falls through from one
 // to the next and nothing asks for attention (an interrupt line, a stop, a change of CS,
 // mode or translation, a write to code). The fast path of run().
@@ -332,65 +370,81 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
   const uint64_t budget = std::min(lim.max_steps - steps, lim.max_instructions - s_.instret);
   const uint64_t cycle_limit = lim.cycle_limit;
   bool rep = false;
+  // Links made in an earlier call are not trusted: between calls anything may have changed
+  // (the state, CS, the page tables). Within this call, everything a link relies on (CS,
+  // CPL, mode, translation, the code itself) stays as it was, or the chain ends first.
+  ++link_epoch_;
+  DecodeBlock* prev = nullptr;  // the block run last in this chain
+  const Insn* first = nullptr;  // the first instruction of the block now running
+  // CS cannot change within a chain (set_cs ends it), so neither can the IP width.
+  const uint64_t mask = ip_mask();
+  attn_.end_block = false;
   try {
     // Blocks are chained: when one ends at a branch (or its last instruction) and nothing
-    // needs attention, the next is looked up here without going back through run().
+    // needs attention, the next is found without going back through run(): through the
+    // previous block's link when it leads to this IP, else looked up.
     for (;;) {
       ip = s_.rip;
       cur_ = nullptr;  // a fault in the fetch below costs 1 cycle, not an instruction's cost
-      const DecodeBlock* b = current_block();
-      // Single-stepping (TF) and the one instruction after an IRET that set RF take the
-      // exact path; inside a block neither can arise (IRET and POPF end it). So does a
-      // block that does not lie wholly inside the CS limit, so the instruction that
-      // crosses it raises its #GP(0).
-      if (!b || (s_.eflags & (flag::TF | flag::RF)) ||
-          (mode() != Mode::Long && ip + b->bytes - 1 > s_.seg[CS].limit)) {
-        if (n == 0) {
-          execute_one();
-          n = 1;
-        }
-        break;
-      }
-      attn_.end_block = false;
-      const uint64_t mask = ip_mask();
-      bool more = true;
-      const Insn* const last = b->insns + (b->count - 1);
-      for (const Insn* p = b->insns;; ++p) {
-        const Insn& i = *p;
-        cur_ = &i;
-        const uint64_t fall = (ip + i.len) & mask;
-        next_ip_ = fall;
-        i.fn(*this, i);
-        s_.rip = next_ip_;
-        s_.cycles += i.cost;
-        ++s_.instret;  // a REP with iterations left is taken back below
-        ++n;
-        if (attention() || n >= budget || s_.cycles >= cycle_limit) {
-          more = false;
+      DecodeBlock* b;
+      if (prev && prev->link_ip == ip && prev->link_epoch == link_epoch_ &&
+          prev->link->tag == prev->link_tag) [[likely]] {
+        b = prev->link;
+        // The link was made after the checks below passed for this block at this IP; only
+        // TF and RF could have changed since, and POPF and IRET end a chain.
+        if (s_.eflags & (flag::TF | flag::RF)) [[unlikely]] break;
+      } else {
+        b = current_block();
+        // Single-stepping (TF) and the one instruction after an IRET that set RF take the
+        // exact path; inside a block neither can arise (IRET and POPF end it). So does a
+        // block that does not lie wholly inside the CS limit, so the instruction that
+        // crosses it raises its #GP(0).
+        if (!b || (s_.eflags & (flag::TF | flag::RF)) ||
+            (mode() != Mode::Long && ip + b->bytes - 1 > s_.seg[CS].limit)) {
+          if (n == 0) {
+            execute_one();
+            n = 1;
+          }
           break;
         }
-        if (next_ip_ != fall || p == last) break;
-        ip = fall;
+        if (prev) {
+          prev->link = b;
+          prev->link_ip = ip;
+          prev->link_tag = b->tag;
+          prev->link_epoch = link_epoch_;  // after any walk current_block made
+        }
       }
+      // The last instruction to run here: the block's last, or the last the budget allows
+      // (then the chain ends after it).
+      const Insn* const last = b->insns + (b->count - 1);
+      const Insn* const end = budget - n > b->count ? last : b->insns + (budget - n - 1);
+      const Insn* p = first = b->insns;
+      bool stop = false;
+      p = mask == 0xFFFFFFFF ? run_insns<0xFFFFFFFF>(p, end, ip, cycle_limit, stop)
+                             : run_insns<0xFFFF>(p, end, ip, cycle_limit, stop);
+      n += uint64_t(p - first) + 1;
       // A REP string instruction with iterations left re-executes from its own address, so
       // it is always the last instruction run here: it did not retire.
       rep = repeating_;
       if (rep) {
         --s_.instret;
         repeating_ = false;
-        more = false;
+        break;
       }
-      if (!more) break;
+      if (stop || n >= budget) break;
+      prev = b;
     }
     // An interrupt taken between REP iterations pushes RF=1 (SDM Vol.3 17.3.1.1); a REP
     // that still has iterations always ends the block, so only the last step matters.
     mid_rep_ = rep;
   } catch (const Fault& f) {
-    ++n;
-    fault_in_instruction(f, ip);
+    // The instructions of this block before the faulting one, and the faulting one (or the
+    // fetch that faulted: cur_ is null then, and ip the block's address).
+    n += (cur_ ? uint64_t(cur_ - first) : 0) + 1;
+    fault_in_instruction(f, faulting_ip(first, ip, mask));
   } catch (const NotImplemented& n_) {
-    ++n;
-    not_implemented_in_instruction(n_, ip);
+    n += (cur_ ? uint64_t(cur_ - first) : 0) + 1;
+    not_implemented_in_instruction(n_, faulting_ip(first, ip, mask));
   }
   steps += n;
   cur_ = nullptr;

@@ -212,6 +212,30 @@ class Cpu {
     lf_aux_ = aux;
     lf_live_ = true;
   }
+  // ADD and SUB/CMP of 32-bit operands (set_lazy's Add and Sub, fewer steps): CF from the
+  // unsigned comparison, AF from bit 4 of a ^ b ^ r, OF from the operand and result signs.
+  void set_lazy_add32(uint32_t a, uint32_t b, uint32_t r) {
+    lf_aux_ = uint32_t(r < a) | ((a ^ b ^ r) & flag::AF) | ((((a ^ r) & (b ^ r)) >> 31) << 11);
+    lf_res_ = uint64_t(int64_t(int32_t(r)));
+    lf_live_ = true;
+  }
+  void set_lazy_sub32(uint32_t a, uint32_t b, uint32_t r) {
+    lf_aux_ = uint32_t(a < b) | ((a ^ b ^ r) & flag::AF) | ((((a ^ b) & (a ^ r)) >> 31) << 11);
+    lf_res_ = uint64_t(int64_t(int32_t(r)));
+    lf_live_ = true;
+  }
+  // INC and DEC of a 32-bit operand (set_lazy's Inc and Dec, fewer steps): CF is kept,
+  // AF is the carry (borrow) out of bit 3, OF is set when the result overflowed.
+  void set_lazy_inc32(uint32_t a, uint32_t r) {
+    lf_aux_ = (cf() ? flag::CF : 0) | ((a ^ r) & flag::AF) | (r == 0x80000000u ? flag::OF : 0);
+    lf_res_ = uint64_t(int64_t(int32_t(r)));
+    lf_live_ = true;
+  }
+  void set_lazy_dec32(uint32_t a, uint32_t r) {
+    lf_aux_ = (cf() ? flag::CF : 0) | ((a ^ r) & flag::AF) | (r == 0x7FFFFFFFu ? flag::OF : 0);
+    lf_res_ = uint64_t(int64_t(int32_t(r)));
+    lf_live_ = true;
+  }
   bool cf() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::CF; }
   bool af() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::AF; }
   bool of() const { return (lf_live_ ? lf_aux_ : s_.eflags) & flag::OF; }
@@ -267,6 +291,22 @@ class Cpu {
     return read_rmw_slow(lin, size);
   }
   uint64_t read_rmw_slow(uint64_t linear, unsigned size);
+  // A read-modify-write in one step: the host address of the operand when it is aligned,
+  // on a page of RAM the data TLB allows writing and that holds no decoded code; both
+  // accesses are charged. Otherwise nullptr, and the caller uses read_sized_rmw and
+  // write_sized, which handle everything else (the segment check here faults as theirs).
+  uint8_t* rmw_host(unsigned seg, uint64_t offset, unsigned size) {
+    const uint64_t lin = check_seg(seg, offset, size, true);
+    if (lin & (size - 1)) return nullptr;  // misaligned (may cross a page, may #AC)
+    const unsigned acc = kAccessWrite | user_access();
+    const TlbEntry& e = tlb_[(lin >> 12) & (kTlbEntries - 1)];
+    if (e.tag == (lin >> 12) && ((e.allow >> acc) & 1) && e.host_w &&
+        !code_pages_[(e.ppage >> 12) & (kCodePages - 1)]) [[likely]] {
+      s_.cycles += 2 * mem_access_cost_;
+      return e.host_w + (lin & kPageMask);
+    }
+    return nullptr;
+  }
   // A misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC set raises #AC(0)
   // (SDM Vol.3 6.15, "Interrupt 17"). Called only for misaligned accesses.
   void check_alignment() {
@@ -482,6 +522,10 @@ class Cpu {
   DecodeBlock* build_block(uint64_t paddr, const uint8_t* page, bool code32);
   const Insn& decode_uncached();
   void execute_block(const RunLimits& lim, uint64_t& steps);
+  uint64_t faulting_ip(const Insn* first, uint64_t ip, uint64_t mask) const;
+  template <uint64_t Mask>
+  const Insn* run_insns(const Insn* p, const Insn* end, uint64_t ip, uint64_t cycle_limit,
+                        bool& stop);
   void fault_in_instruction(const Fault& f, uint64_t ip);
   void not_implemented_in_instruction(const NotImplemented& n, uint64_t ip);
   bool service_interrupts();  // true if an interrupt was delivered
@@ -580,6 +624,9 @@ class Cpu {
   static constexpr unsigned kCodePages = 1u << 20;
   const uint8_t* code_pages_ = nullptr;  // DecodeCache::is_code
   std::unique_ptr<DecodeCache> dcache_;
+  // Direct links between decoded blocks are valid within one link epoch: a new one begins
+  // with every execute_block call and whenever an instruction fetch walks the page tables.
+  uint64_t link_epoch_ = 0;
   Insn scratch_insn_;
   bool virtualizable_ = false;  // the Popek–Goldberg-virtualizable x86 (set_virtualizable)
 };

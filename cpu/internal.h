@@ -27,6 +27,13 @@ struct DecodeBlock {
   bool code32 = false;
   uint8_t count = 0;
   uint16_t bytes = 0;  // length of all its instructions
+  // A direct link to the block that ran after this one, made by execute_block: when the
+  // next IP is `link_ip`, the link epoch is still `link_epoch` and the linked slot still
+  // holds the block it held (`link_tag`), the next block is `link` without a lookup.
+  DecodeBlock* link = nullptr;
+  uint64_t link_ip = 0;
+  uint64_t link_tag = 0;
+  uint64_t link_epoch = 0;
   Insn insns[kMax]{};
 };
 

@@ -312,6 +312,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   }
   if (trace) {
     m.remove_observer(trace.get());
+    trace->flush();  // the writer buffers lines
     trace_file.flush();
     if (!trace_file) {
       err << "ringside run: " << *opts.trace << ": error while writing the trace\n";

@@ -22,7 +22,9 @@
 // is named by its base name), so two runs of the same guest give identical files.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -47,18 +49,30 @@ struct TraceHeader {
   static TraceHeader from(const platform::MachineConfig& cfg);
 };
 
+// Event lines are formatted into a buffer of kBufferBytes with no allocation per event and
+// reach the stream one buffer at a time: call flush() (or destroy the writer) before
+// flushing or reading the stream.
 class TraceJsonl final : public cpu::Observer {
  public:
   // Writes the header line at once.
   TraceJsonl(std::ostream& out, const TraceHeader& header);
+  ~TraceJsonl() override;
+  TraceJsonl(const TraceJsonl&) = delete;
+  TraceJsonl& operator=(const TraceJsonl&) = delete;
   void on_event(const cpu::Event& e) override;
+  // Writes the buffered lines to the stream (does not flush the stream itself).
+  void flush();
   uint64_t events_written() const { return events_; }
 
   static std::string header_line(const TraceHeader& h);  // without the newline
   static std::string event_line(const cpu::Event& e);    // without the newline
 
+  static constexpr size_t kBufferBytes = size_t(1) << 18;
+
  private:
   std::ostream& out_;
+  std::unique_ptr<char[]> buf_;
+  size_t len_ = 0;
   uint64_t events_ = 0;
 };
 

@@ -147,6 +147,9 @@ static WalkResult walk_tables(Cpu& c, Bus& bus, uint64_t linear, unsigned access
 uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
   // A TLB miss, or the cached rights do not cover this access: walk.
   TlbEntry& e = tlb_slot(linear, access);
+  // Links between decoded blocks stand for instruction TLB hits: a fetch that walks (and
+  // so may find another translation, or set accessed bits) starts a new link epoch.
+  if (access & kAccessFetch) ++link_epoch_;
   const uint64_t lpn = linear >> 12;
   TlbEntry fill;
   fill.tag = lpn;
@@ -202,6 +205,7 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
 
 void Cpu::flush_tlb(bool include_global) {
   attn_.end_block = true;  // the running block's code may now map elsewhere
+  ++link_epoch_;
   for (auto* t : {&tlb_, &itlb_})
     for (auto& x : *t)
       if (include_global || !x.global) x = TlbEntry{};
@@ -209,6 +213,7 @@ void Cpu::flush_tlb(bool include_global) {
 
 void Cpu::invlpg(uint64_t linear) {
   attn_.end_block = true;
+  ++link_epoch_;
   // A large page may cover many 4 KiB TLB entries: flush them all to be safe.
   if (s_.cr4 & (cr4::PSE | cr4::PAE)) {
     flush_tlb(true);

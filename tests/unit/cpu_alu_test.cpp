@@ -297,4 +297,76 @@ TEST_F(Alu, IncDecMemoryBytes) {
   EXPECT_TRUE(flag_set(flag::OF));
 }
 
+// The specialised 32-bit forms (cpu/exec/fast.cpp: ADD, SUB and CMP with their own flag
+// computation, INC and DEC, the memory read-modify-write path) against the flag
+// definitions of SDM Vol.1 3.4.3.1 and Vol.2 ADD/SUB/CMP/INC/DEC, over boundary values.
+uint32_t arith_flags(uint64_t wide, uint32_t a, uint32_t b, uint32_t r, bool sub) {
+  uint32_t f = 0;
+  if (wide >> 32) f |= flag::CF;  // carry (ADD) or borrow (SUB) out of bit 31
+  if ((a ^ b ^ r) & 0x10) f |= flag::AF;
+  if (r == 0) f |= flag::ZF;
+  if (r >> 31) f |= flag::SF;
+  if (!(__builtin_popcount(r & 0xFF) & 1)) f |= flag::PF;
+  const bool ovf = sub ? (((a ^ b) & (a ^ r)) >> 31) : (((a ^ r) & (b ^ r)) >> 31);
+  if (ovf) f |= flag::OF;
+  return f;
+}
+
+TEST_F(Alu, FastFormsFlagsOverBoundaryValues) {
+  const uint32_t values[] = {0, 1, 2, 0xF, 0x10, 0x7F, 0x80, 0xFF, 0x7FFFFFFF, 0x80000000,
+                             0x80000001, 0xFFFFFFFE, 0xFFFFFFFF, 0x12345678};
+  struct Form {
+    const char* name;
+    std::initializer_list<uint8_t> bytes;
+    bool sub, mem, writes;
+  };
+  const Form forms[] = {
+      {"add eax, ebx", {0x01, 0xD8}, false, false, true},
+      {"sub eax, ebx", {0x29, 0xD8}, true, false, true},
+      {"cmp eax, ebx", {0x39, 0xD8}, true, false, false},
+      {"add [0x8000], ebx", {0x01, 0x1D, 0x00, 0x80, 0x00, 0x00}, false, true, true},
+      {"sub [0x8000], ebx", {0x29, 0x1D, 0x00, 0x80, 0x00, 0x00}, true, true, true},
+      {"cmp [0x8000], ebx", {0x39, 0x1D, 0x00, 0x80, 0x00, 0x00}, true, true, false},
+  };
+  for (const Form& form : forms) {
+    for (uint32_t a : values) {
+      for (uint32_t b : values) {
+        protected32();
+        code(form.bytes);
+        if (form.mem) bus.set_dword(kData, a);
+        set(RAX, a);
+        set(RBX, b);
+        run(1);
+        const uint32_t r = form.sub ? a - b : a + b;
+        const uint64_t wide = form.sub ? uint64_t(a) - b : uint64_t(a) + b;
+        const uint32_t got = form.mem ? bus.dword(kData) : eax();
+        EXPECT_EQ(got, form.writes ? r : a) << form.name << " a=" << a << " b=" << b;
+        EXPECT_EQ(eflags() & flag::ARITH, arith_flags(wide, a, b, r, form.sub))
+            << form.name << " a=" << a << " b=" << b;
+      }
+    }
+  }
+}
+
+TEST_F(Alu, FastIncDecKeepCarryOverBoundaryValues) {
+  const uint32_t values[] = {0, 1, 0xF, 0x10, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x1234567F};
+  for (const bool cf : {false, true}) {
+    for (const bool inc : {true, false}) {
+      for (uint32_t a : values) {
+        protected32();
+        code({uint8_t(cf ? 0xF9 : 0xF8), uint8_t(inc ? 0x40 : 0x48)});  // stc/clc; inc/dec eax
+        set(RAX, a);
+        run(2);
+        const uint32_t r = inc ? a + 1 : a - 1;
+        const uint64_t wide = inc ? uint64_t(a) + 1 : uint64_t(a) - 1;
+        // INC/DEC leave CF alone (SDM Vol.2 INC, DEC); the rest as ADD/SUB with 1.
+        const uint32_t want = (arith_flags(wide, a, 1, r, !inc) & ~flag::CF) | (cf ? flag::CF : 0);
+        EXPECT_EQ(eax(), r);
+        EXPECT_EQ(eflags() & flag::ARITH, want)
+            << (inc ? "inc" : "dec") << " a=" << a << " cf=" << cf;
+      }
+    }
+  }
+}
+
 }  // namespace

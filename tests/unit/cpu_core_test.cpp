@@ -1,6 +1,7 @@
 // The execution loop: decoded-instruction cache and self-modifying code, interrupt and
 // exception delivery (real and protected mode), the STI/MOV SS shadow, TF single-step,
 // the 15-byte limit, x87 escapes, #DF and triple fault, cycle accounting, and events.
+#include <algorithm>
 #include <vector>
 
 #include "cpu/cycles/model.h"
@@ -323,6 +324,85 @@ TEST_F(Core, RealModeDeliveryFaultLeavesSpUnchanged) {
   // what matters is that no failed delivery moved SP.
   EXPECT_NE(cpu.state().rip, 0x2000u);
   EXPECT_EQ(reg(RSP) & 0xFFFF, 0x1000u);
+}
+
+// Blocks chained through their direct links stop exactly where an instruction, step or
+// cycle limit says, and in the same state as single-stepping (the loop is two blocks: the
+// JMP ends the first).
+TEST_F(Core, ChainedBlocksStopExactlyAtEveryLimit) {
+  const std::initializer_list<uint8_t> loop = {
+      0x01, 0xD8,                          // 0: add eax, ebx
+      0x43,                                // 2: inc ebx
+      0xEB, 0x00,                          // 3: jmp 5
+      0x01, 0x05, 0x00, 0x80, 0x00, 0x00,  // 5: add [0x8000], eax
+      0x49,                                // 11: dec ecx
+      0x75, 0xF2,                          // 12: jnz 0
+      0xF4};                               // 14: hlt
+  // reset() keeps the cycle and instruction counters running: compare what they advanced.
+  struct Outcome {
+    uint32_t eax, ebx, ecx, eip, eflags, mem;
+    uint64_t cycles, instret;
+    bool operator==(const Outcome&) const = default;
+  };
+  uint64_t c0 = 0, i0 = 0;
+  auto start = [&] {
+    protected32();
+    code(loop);
+    bus.set_dword(kData, 0);
+    set(RCX, 5);
+    set(RBX, 1);
+    c0 = cpu.state().cycles;
+    i0 = cpu.state().instret;
+  };
+  auto outcome = [&] {
+    const State& st = cpu.state();
+    return Outcome{reg(RAX), reg(RBX), reg(RCX), uint32_t(st.rip), eflags(), bus.dword(kData),
+                   st.cycles - c0, st.instret - i0};
+  };
+  for (uint64_t n = 1; n <= 31; ++n) {
+    start();
+    for (uint64_t k = 0; k < n; ++k) run(1);
+    const Outcome stepped = outcome();
+    EXPECT_EQ(stepped.instret, std::min<uint64_t>(n, 31));
+
+    start();
+    cpu.run({.max_instructions = i0 + n});
+    EXPECT_EQ(outcome(), stepped) << "instruction limit " << n;
+    start();
+    run(n);
+    EXPECT_EQ(outcome(), stepped) << "step limit " << n;
+    // Every instruction costs at least one cycle, so the first to reach the cycle count
+    // after n instructions is the n-th.
+    start();
+    cpu.run({.cycle_limit = c0 + stepped.cycles});
+    EXPECT_EQ(outcome(), stepped) << "cycle limit " << n;
+  }
+}
+
+// A fault in a block reached through a link is reported at its own address, after the
+// instructions before it in the block retired.
+TEST_F(Core, FaultInLinkedBlockHasItsAddress) {
+  protected32();
+  code({0x31, 0xD2,   // 0: xor edx, edx
+        0x89, 0xD8,   // 2: mov eax, ebx
+        0xEB, 0x00,   // 4: jmp 6
+        0x43,         // 6: inc ebx
+        0xF7, 0xF1,   // 7: div ecx (#DE once ecx is 0, on the fourth pass)
+        0x49,         // 9: dec ecx
+        0xEB, 0xF4}); // 10: jmp 0
+  set(RCX, 3);
+  Recorder rec;
+  cpu.set_observer(&rec);
+  const uint64_t instret0 = cpu.state().instret;
+  cpu.run({.max_steps = 26});
+  cpu.set_observer(nullptr);
+  ASSERT_FALSE(rec.events.empty());
+  const Event& e = rec.events.front();
+  EXPECT_EQ(e.kind, EventKind::Exception);
+  EXPECT_EQ(e.vector, DE);
+  EXPECT_EQ(e.ip, kCode + 7u);
+  EXPECT_EQ(e.instret - instret0, 3 * 7 + 4u);  // three passes, then xor mov jmp inc
+  EXPECT_EQ(reg(RBX), 4u);
 }
 
 }  // namespace
