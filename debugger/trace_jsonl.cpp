@@ -20,6 +20,12 @@ void field(std::string& out, const char* key, uint64_t v) {
   out += "\":";
   out += std::to_string(v);
 }
+void field(std::string& out, const char* key, bool v) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  out += v ? "true" : "false";
+}
 void field(std::string& out, const char* key, const std::string& v) {
   out += ",\"";
   out += key;
@@ -238,24 +244,28 @@ char* put_event_head(char* p, const cpu::Event& e) {
       p = put_field(p, "size", uint64_t(e.size));
       p = put_field(p, "value", uint64_t(e.value));
       break;
-    case K::SensitiveInstruction: {
-      const vt::SensitiveEntry& s = vt::sensitive_entry(e.sensitive);
-      field(out, "id", std::string(s.key));
-      field(out, "mnemonic", std::string(s.mnemonic));
-      field(out, "ring", uint64_t(e.before.cpl));
-      field(out, "trapped", e.trapped);
-      field(out, "detail", e.detail);
-      break;
-    }
-    default:
+    default:  // SensitiveInstruction's text fields come in event_tail()
       break;
   }
   return p;
 }
 
 // The rest of the line after put_event_head: the reason, if any, and the closing brace.
+// Events with a tail take the slower std::string path (rare: not on the hot path).
+inline bool has_tail(const cpu::Event& e) {
+  return (e.reason && *e.reason) || e.kind == cpu::EventKind::SensitiveInstruction;
+}
+
 std::string event_tail(const cpu::Event& e) {
   std::string out;
+  if (e.kind == cpu::EventKind::SensitiveInstruction) {
+    const vt::SensitiveEntry& s = vt::sensitive_entry(e.sensitive);
+    field(out, "id", std::string(s.key));
+    field(out, "mnemonic", std::string(s.mnemonic));
+    field(out, "ring", uint64_t(e.before.cpl));
+    field(out, "trapped", e.trapped);
+    field(out, "detail", e.detail);
+  }
   if (e.reason && *e.reason) {
     out = ",\"reason\":";
     out += json_string(e.reason);
@@ -288,7 +298,7 @@ void TraceJsonl::flush() {
 void TraceJsonl::on_event(const cpu::Event& e) {
   if (kBufferBytes - len_ < kEventHeadMax + 2) flush();
   char* p = put_event_head(buf_.get() + len_, e);
-  if (e.reason && *e.reason) [[unlikely]] {
+  if (has_tail(e)) [[unlikely]] {
     len_ = size_t(p - buf_.get());
     const std::string tail = event_tail(e) + '\n';
     if (kBufferBytes - len_ < tail.size()) flush();
