@@ -111,6 +111,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   cfg.post_port = opts.post_port;
   cfg.cpu_mhz = opts.cpu_mhz;
   cfg.cpu_model = opts.cpu_model;
+  cfg.vmx = !opts.no_vmx;
   cfg.output = io.guest_output;
   if (opts.rtc_start) cfg.rtc_start = *opts.rtc_start;  // CMOS RTC
   // ---- serial and input (branch uart) ----

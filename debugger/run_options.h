@@ -51,6 +51,7 @@ struct RunOptions {
   uint32_t cpu_mhz = 1000;
   std::string cpu_model = "haswell";  // --cpu-model
   bool dump_state = false;
+  bool no_vmx = false;                 // --no-vmx: a CPU without VT-x
   // ---- IDE disks ----
   std::optional<std::string> disk0;    // --disk0 PATH (primary master)
   std::optional<std::string> disk1;    // --disk1 PATH (primary slave)
