@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "platform/machine.h"
 #include "tests/unit/cpu_sys_fixture.h"
 #include "vt/vmx.h"
 
@@ -515,6 +516,27 @@ TEST_F(VmxInsnTest, SaveLoadRoundTripAndResetLeavesVmxOperation) {
   for (size_t k = 0; k < vt::vmcs_fields().size(); ++k) bad.u64(0);
   platform::StateReader rb(bad.data());
   EXPECT_THROW(vmx.load(rb), platform::StateError);
+}
+
+// ---- The machine ---------------------------------------------------------------------------
+
+TEST(VmxMachine, ConfigTurnsVmxOffAndRejectsUnknownProfiles) {
+  platform::MachineConfig cfg;
+  {
+    platform::Machine m(cfg);  // VMX by default: installed and part of the machine state
+    ASSERT_NE(m.vmx(), nullptr);
+    EXPECT_EQ(m.cpu().virtualization(), m.vmx());
+    EXPECT_NE(m.dump().find("[vmx]\nprofile=haswell\nvmx_operation=0\n"), std::string::npos) << m.dump();
+  }
+  cfg.vmx = false;
+  {
+    platform::Machine m(cfg);
+    EXPECT_EQ(m.vmx(), nullptr);
+    EXPECT_EQ(m.cpu().virtualization(), nullptr);
+  }
+  cfg.vmx = true;
+  cfg.vmx_profile = "pentium";
+  EXPECT_THROW(platform::Machine{cfg}, std::invalid_argument);
 }
 
 }  // namespace
