@@ -194,6 +194,21 @@ constexpr bool table_consistent() {
 }
 static_assert(table_consistent(), "a VMCS field's width or type disagrees with its encoding");
 
+// Encoding → table slot, without a search: the key is width:type:index (13 bits).
+constexpr unsigned slot_key(uint32_t enc) {
+  return (((enc >> 13) & 3) << 11) | (((enc >> 10) & 3) << 9) | ((enc >> 1) & 0x1FF);
+}
+struct SlotIndex {
+  std::array<int16_t, 1u << 13> slot;
+};
+constexpr SlotIndex make_index() {
+  SlotIndex s{};
+  for (auto& x : s.slot) x = -1;
+  for (size_t k = 0; k < std::size(kFields); ++k) s.slot[slot_key(kFields[k].encoding)] = int16_t(k);
+  return s;
+}
+constexpr SlotIndex kIndex = make_index();
+
 }  // namespace
 
 const char* field_width_name(FieldWidth w) {
@@ -246,9 +261,10 @@ const char* feature_name(Feature f) {
 std::span<const FieldInfo> vmcs_fields() { return kFields; }
 
 std::optional<size_t> field_slot(uint32_t encoding) {
-  for (size_t k = 0; k < std::size(kFields); ++k)
-    if (kFields[k].encoding == encoding) return k;
-  return std::nullopt;
+  if (encoding & (kEncodingReserved | 1)) return std::nullopt;  // full-access encodings only
+  const int16_t k = kIndex.slot[slot_key(encoding)];
+  if (k < 0) return std::nullopt;
+  return size_t(k);
 }
 
 const FieldInfo* find_field(uint64_t encoding) {

@@ -139,6 +139,15 @@ TEST(VtFields, ReadOnlyFieldsAreTheExitInformationGroup) {
   EXPECT_FALSE(vt::find_field(uint64_t(0x681E))->read_only());
 }
 
+TEST(VtFields, EveryFieldHasItsOwnSlot) {
+  const auto fields = vt::vmcs_fields();
+  for (size_t k = 0; k < fields.size(); ++k) {
+    EXPECT_EQ(vt::field_slot(fields[k].encoding), std::optional<size_t>(k)) << fields[k].name;
+    EXPECT_EQ(vt::field_slot(fields[k].encoding | 1), std::nullopt) << fields[k].name;
+  }
+  EXPECT_EQ(vt::field_slot(0x6830), std::nullopt);  // natural-width guest index 0x18: none
+}
+
 TEST(VtFields, LayoutFitsTheVmcsRegion) {
   // vt/vmx.h: data slots of 8 bytes from offset 0x10; the region is 4 KiB (IA32_VMX_BASIC).
   EXPECT_LE(0x10 + 8 * vt::vmcs_fields().size(), 4096u);

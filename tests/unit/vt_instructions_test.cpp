@@ -223,6 +223,17 @@ TEST_F(VmxInsnTest, VmxonOperandFaultsThroughTheCpu) {
   EXPECT_FALSE(vmx.state().vmx_operation);
 }
 
+TEST_F(VmxInsnTest, StackSegmentOperandFaultIsSs) {
+  // vmptrld [esp] with the 8-byte operand crossing the SS limit: #SS(0) (SDM "Protected
+  // Mode Exceptions": "#SS(0) if a memory operand effective address is outside the SS
+  // segment limit").
+  enter();
+  cpu.state().seg[cpu::SS].limit = kStack + 3;
+  EXPECT_EQ(exec({0x0F, 0xC7, 0x34, 0x24}), Result::Fault);
+  EXPECT_EQ(vector, cpu::SS_);
+  EXPECT_EQ(error_code(), 0u);
+}
+
 // ---- Outside VMX operation and at CPL 3 --------------------------------------------------
 
 TEST_F(VmxInsnTest, OtherInstructionsUdOutsideVmxOperation) {
