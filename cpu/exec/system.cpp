@@ -323,12 +323,13 @@ void Cpu::write_cr0(uint64_t v) {
   if ((v & cr0::PG) && !(v & cr0::PE)) fault(GP, 0);
   if ((v & cr0::NW) && !(v & cr0::CD)) fault(GP, 0);
   if ((v & cr0::PG) && (s_.efer & efer::LME)) not_implemented("IA-32e mode activation");
-  // SDM Vol.3 23.8: in VMX operation CR0 must respect IA32_VMX_CR0_FIXED0/1.
-  if (virt_ && !virt_->cr_write_allowed(*this, 0, v)) fault(GP, 0);
   // Reserved bits in 31:0 are ignored on a write; ET is hardwired to 1.
   constexpr uint64_t kDefined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE |
                                 cr0::WP | cr0::AM | cr0::NW | cr0::CD | cr0::PG;
   v = (v & kDefined) | cr0::ET;
+  // SDM Vol.3 23.8: in VMX operation CR0 must respect IA32_VMX_CR0_FIXED0/1 (checked on
+  // the value loaded: reserved bits are ignored, as outside VMX operation).
+  if (virt_ && !virt_->cr_write_allowed(*this, 0, v)) fault(GP, 0);
   const uint64_t changed = v ^ s_.cr0;
   s_.cr0 = v;
   // SDM Vol.3 4.10.4.1: changing PG or PE (and WP, which the cached rights depend on)

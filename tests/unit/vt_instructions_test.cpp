@@ -281,6 +281,18 @@ TEST_F(VmxInsnTest, VmxoffLeavesVmxOperationAndUnlocksCr4Vmxe) {
   EXPECT_EQ(cpu.state().cr4, 0u);
 }
 
+TEST_F(VmxInsnTest, Cr0WritesInVmxOperationKeepTheFixedBits) {
+  enter();
+  // A reserved CR0 bit (6) is ignored as outside VMX operation; TS (not fixed) may change.
+  const uint32_t cr0 = uint32_t(cpu.state().cr0);
+  EXPECT_EQ(exec({0x0F, 0x22, 0xC0}, cr0 | 0x40 | uint32_t(cpu::cr0::TS)), Result::Other);
+  EXPECT_EQ(vector, -1);
+  EXPECT_EQ(cpu.state().cr0, cr0 | cpu::cr0::TS);
+  // Clearing PG (in IA32_VMX_CR0_FIXED0) is #GP(0).
+  EXPECT_EQ(exec({0x0F, 0x22, 0xC0}, cr0 & ~uint32_t(cpu::cr0::PG)), Result::Fault);
+  EXPECT_EQ(vector, cpu::GP);
+}
+
 TEST(VmxCr4, VmxeIsReservedWithoutVmx) {
   cpu::TestBus bus(1 << 20);
   cpu::Cpu c(bus);
