@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/cycles/model.h"
 #include "platform/machine.h"
 #include "tests/unit/cpu_sys_fixture.h"
 #include "vt/vmx.h"
@@ -512,6 +513,23 @@ TEST_F(VmxInsnTest, VmcallInRootFails) {
   ASSERT_EQ(exec(kVmptrldEax, kData + 8), Result::Succeed);
   EXPECT_EQ(exec(kVmcall), Result::FailValid);
   EXPECT_EQ(error(), vt::kErrVmcallInRoot);
+}
+
+TEST_F(VmxInsnTest, CycleCostsComeFromTheCycleModel) {
+  // cpu/cycles/model.h: a VMX instruction costs its class (System) plus vmx_vmcs_transfer
+  // (VMPTRLD, VMCLEAR, VMXON, VMXOFF) or vmx_field_access (VMREAD, VMWRITE, VMPTRST), plus
+  // its data memory accesses (the 8-byte pointer operand: one access).
+  const cpu::CycleModel& m = cpu.cycle_model();
+  enter();
+  set_ptr(kData + 8, kVmcsA);
+  ASSERT_EQ(exec(kVmptrldEax, kData + 8), Result::Succeed);  // warms the TLB
+  uint64_t before = cpu.state().cycles;
+  ASSERT_EQ(exec(kVmptrldEax, kData + 8), Result::Succeed);
+  EXPECT_EQ(cpu.state().cycles - before,
+            m.cost[unsigned(cpu::CostClass::System)] + m.mem_access + m.vmx_vmcs_transfer);
+  before = cpu.state().cycles;
+  ASSERT_EQ(vmwrite(vt::field::GUEST_RIP, 1), Result::Succeed);
+  EXPECT_EQ(cpu.state().cycles - before, m.cost[unsigned(cpu::CostClass::System)] + m.vmx_field_access);
 }
 
 // ---- State ------------------------------------------------------------------------------------
