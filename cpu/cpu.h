@@ -53,7 +53,7 @@ constexpr uint32_t kResetEdx = 0x000306C3;
 struct CpuidRegs {
   uint32_t eax, ebx, ecx, edx;
 };
-CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf);
+CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf, bool vmx);
 
 enum class StopReason : uint8_t {
   None,
@@ -445,7 +445,11 @@ class Cpu {
   void set_stack_switch_shadow() {
     set_interrupt_shadow();
     ss_shadow_ = true;
+    mov_ss_until_ = s_.shadow_until;
   }
+  // Events are blocked by MOV SS / POP SS: the previous instruction loaded SS (VMX
+  // "blocking by MOV SS", SDM Vol.3 24.4.2; VMLAUNCH fails with error 26).
+  bool blocking_by_mov_ss() const { return s_.instret < mov_ss_until_; }
 
   // Control registers (exec/system.cpp): writes with the SDM checks and TLB effects.
   void write_cr0(uint64_t v);
@@ -610,6 +614,7 @@ class Cpu {
   uint64_t next_ip_ = 0;
   bool repeating_ = false;
   bool ss_shadow_ = false;  // the current instruction loaded SS with MOV or POP
+  uint64_t mov_ss_until_ = 0;  // shadow_until of the last MOV SS / POP SS
   bool mid_rep_ = false;    // the last step was a REP iteration other than the last
   const Insn* cur_ = nullptr;
   ModeInfo last_mode_{};

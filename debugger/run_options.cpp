@@ -98,6 +98,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("cpu-model", po::value<std::string>())
       ("virtualizable", po::bool_switch())  // Popek–Goldberg (branch pg)
       ("dump-state", po::bool_switch())
+      ("no-vmx", po::bool_switch())
       ("disk0", po::value<std::string>())
       ("disk1", po::value<std::string>())
       ("disk-writeback", po::bool_switch())
@@ -142,6 +143,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   o.real = vm["real"].as<bool>();
   o.dump_state = vm["dump-state"].as<bool>();
   o.virtualizable = vm["virtualizable"].as<bool>();  // Popek–Goldberg (branch pg)
+  o.no_vmx = vm["no-vmx"].as<bool>();
 
   if (auto v = str("mem")) o.mem = parse_size(*v, "mem");
   if (auto v = str("max-instructions")) {
@@ -314,6 +316,7 @@ std::string run_help() {
       "  --progress            a line on stderr about once a second: instructions,\n"
       "                        cycles, MIPS\n"
       "  --dump-state          print the CPU and device state and the state hash at the end\n"
+      "  --no-vmx              a CPU without VT-x (CPUID.1:ECX.VMX = 0, VMX instructions #UD)\n"
       "  --screen              when the run ends, print the VGA text screen (80x25 at\n"
       "                        0xB8000, CP437 as UTF-8, trailing blanks trimmed) to stdout\n"
       "                        after the guest's output; the cursor position goes to stderr\n"

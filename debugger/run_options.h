@@ -52,6 +52,7 @@ struct RunOptions {
   std::string cpu_model = "haswell";  // --cpu-model
   bool virtualizable = false;          // --virtualizable (Popek–Goldberg, branch pg)
   bool dump_state = false;
+  bool no_vmx = false;                 // --no-vmx: a CPU without VT-x
   // ---- IDE disks ----
   std::optional<std::string> disk0;    // --disk0 PATH (primary master)
   std::optional<std::string> disk1;    // --disk1 PATH (primary slave)

@@ -173,6 +173,17 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
                                 cpu::cycle_model_names() + ")");
   cpu_->set_cycle_model(model);
   cpu_->set_virtualizable(cfg_.virtualizable);  // Popek–Goldberg (branch pg)
+  // ---- VT-x: the CPU has VMX unless the configuration turns it off ----
+  if (cfg_.vmx) {
+    const vt::Profile* profile = vt::find_profile(cfg_.vmx_profile);
+    if (!profile)
+      throw std::invalid_argument("unknown VMX profile '" + cfg_.vmx_profile + "' (known: " +
+                                  vt::profile_names() + ")");
+    vmx_ = std::make_unique<vt::Vmx>(*profile, [this] { return !a20_; });
+    cpu_->set_virtualization(vmx_.get());
+    add_device(vmx_.get());
+  }
+  // ---- end VT-x ----
   set_pic(pic8259_.get());  // 8259A (branch pic)
   input_.set_on_push([this] { arm_input(); });  // (branch uart)
 

@@ -77,6 +77,7 @@
 #include "platform/mmio.h"
 #include "platform/port_bus.h"
 #include "platform/scheduler.h"
+#include "vt/vmx.h"  // VT-x
 
 namespace platform {
 
@@ -102,6 +103,10 @@ struct MachineConfig {
   // at CPL > 0 instead of behaving silently, so a trap-and-emulate monitor works.
   bool virtualizable = false;
   // ---- end Popek–Goldberg ----
+  // ---- VT-x (vt/vmx.h) ----
+  bool vmx = true;                       // false: a CPU without VMX (--no-vmx)
+  std::string vmx_profile = "haswell";   // vt::find_profile(); must exist
+  // ---- end VT-x ----
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
@@ -226,6 +231,8 @@ class Machine final : public cpu::Bus, public IrqRouter {
   SystemControlA& port92() { return *port92_; }
   bool a20_enabled() const { return a20_; }
   // ---- end serial, keyboard, A20, reset ----
+  // ---- VT-x: null when the machine has no VMX (MachineConfig::vmx = false) ----
+  vt::Vmx* vmx() { return vmx_.get(); }
   // The status the guest asked for through the exit port: (v << 1) | 1.
   std::optional<uint32_t> exit_status() const { return exit_->status(); }
 
@@ -306,6 +313,7 @@ class Machine final : public cpu::Bus, public IrqRouter {
   Scheduler::Id input_event_ = 0;  // the pending input delivery event, 0 = none
   uint64_t input_armed_ = 0;       // its cycle
   // ---- end serial, keyboard, A20, reset ----
+  std::unique_ptr<vt::Vmx> vmx_;   // VT-x; before cpu_, which points at it
   std::unique_ptr<cpu::Cpu> cpu_;  // constructed once RAM and devices exist
   // The APICs read the CPU's IA32_APIC_BASE: constructed after it.
   std::unique_ptr<Lapic> lapic_dev_;

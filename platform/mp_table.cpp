@@ -45,7 +45,7 @@ std::vector<uint8_t> build_mp_config_table() {
   };
 
   // §4.3.1 processor entry (20 bytes).
-  const cpu::CpuidRegs id = cpu::cpuid_query(1, 0);
+  const cpu::CpuidRegs id = cpu::cpuid_query(1, 0, false);  // EAX and EDX only: VMX (ECX) is not in the table
   {
     std::vector<uint8_t> p(20, 0);
     p[0] = kProcessor;

@@ -28,6 +28,9 @@ struct CycleModel {
   uint16_t mode_switch;        // CR0.PE/PG changes (pipeline serialisation)
   uint16_t string_iteration;   // each REP iteration
   uint16_t per_byte_io;        // extra cycles of an I/O bus access
+  // VMX instructions in root mode (vt/vmx.cpp), on top of their class cost (System):
+  uint16_t vmx_field_access;   // VMREAD, VMWRITE, VMPTRST (the VMCS is cached on chip)
+  uint16_t vmx_vmcs_transfer;  // VMXON, VMXOFF, VMPTRLD, VMCLEAR (VMCS moved to/from memory)
 };
 
 const CycleModel& haswell_model();

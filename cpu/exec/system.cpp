@@ -383,6 +383,9 @@ void Cpu::write_cr0(uint64_t v) {
   constexpr uint64_t kDefined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE |
                                 cr0::WP | cr0::AM | cr0::NW | cr0::CD | cr0::PG;
   v = (v & kDefined) | cr0::ET;
+  // SDM Vol.3 23.8: in VMX operation CR0 must respect IA32_VMX_CR0_FIXED0/1 (checked on
+  // the value loaded: reserved bits are ignored, as outside VMX operation).
+  if (virt_ && !virt_->cr_write_allowed(*this, 0, v)) fault(GP, 0);
   const uint64_t changed = v ^ s_.cr0;
   s_.cr0 = v;
   // SDM Vol.3 4.10.4.1: changing PG or PE (and WP, which the cached rights depend on)
@@ -403,6 +406,10 @@ void Cpu::write_cr4(uint64_t v) {
                                   cr4::PAE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR |
                                   cr4::OSXMMEXCPT | cr4::UMIP | cr4::VMXE;
   if (v & ~kSupported) fault(GP, 0);  // SDM Vol.3 2.5: reserved CR4 bits raise #GP(0)
+  // VMXE exists only with VMX (CPUID.1:ECX.VMX); in VMX operation CR4 must respect
+  // IA32_VMX_CR4_FIXED0/1, so clearing VMXE is #GP(0) (SDM Vol.3 23.8).
+  if ((v & cr4::VMXE) && !virt_) fault(GP, 0);
+  if (virt_ && !virt_->cr_write_allowed(*this, 4, v)) fault(GP, 0);
   const uint64_t changed = v ^ s_.cr4;
   s_.cr4 = v;
   // SDM Vol.3 4.10.4.1: changing PSE, PAE or PGE invalidates all TLB entries.
@@ -497,7 +504,9 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
     case msr::PAT: v = m.pat; return true;
     case msr::EFER: v = s_.efer; return true;
     case msr::TSC_AUX: v = m.tsc_aux; return true;
-    default: return false;
+    default:
+      // The VMX capability MSRs (0x480-0x491) exist only with VMX (vt/capabilities.h).
+      return virt_ && virt_->read_msr(*this, index, v);
   }
 }
 
@@ -640,8 +649,9 @@ constexpr uint32_t kMaxExtLeaf = 0x80000008;
 constexpr uint32_t kLeaf1Edx = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
                                (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |
                                (1u << 17);
-// CPUID.1:ECX — nothing yet (VMX, bit 5, arrives with vt/).
+// CPUID.1:ECX — VMX (5) when the machine has VMX (a cpu::Virtualization is installed).
 constexpr uint32_t kLeaf1Ecx = 0;
+constexpr uint32_t kLeaf1EcxVmx = 1u << 5;
 // CPUID.80000001H:EDX — NX (20, PAE execute-disable with EFER.NXE) and RDTSCP (27).
 // SYSCALL (11) and LM (29) are IA-32e features, not implemented.
 constexpr uint32_t kExt1Edx = (1u << 20) | (1u << 27);
@@ -651,7 +661,7 @@ struct Regs {
   uint32_t a = 0, b = 0, c = 0, d = 0;
 };
 
-Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf) {
+Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf, bool vmx) {
   Regs r;
   // SDM Vol.2 CPUID: a leaf above the maximum basic or extended leaf returns the data of
   // the highest basic leaf (Intel behaviour; AMD returns zeros).
@@ -668,7 +678,7 @@ Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf) {
     case 1:
       r.a = kResetEdx;  // family 6, model 0x3C, stepping 3
       r.b = 0;          // brand index 0, no CLFLUSH size, 1 logical CPU, APIC ID 0
-      r.c = kLeaf1Ecx;
+      r.c = kLeaf1Ecx | (vmx ? kLeaf1EcxVmx : 0);
       r.d = kLeaf1Edx;
       break;
     case 2:
@@ -708,13 +718,13 @@ Regs cpuid_leaf(uint32_t leaf, uint32_t subleaf) {
 
 }  // namespace
 
-CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf) {
-  const Regs r = cpuid_leaf(leaf, subleaf);
+CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf, bool vmx) {
+  const Regs r = cpuid_leaf(leaf, subleaf, vmx);
   return {r.a, r.b, r.c, r.d};
 }
 
 void cpuid(Cpu& c, const Insn&) {
-  const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX));
+  const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX), c.virtualization() != nullptr);
   c.set_reg32(RAX, r.a);
   c.set_reg32(RBX, r.b);
   c.set_reg32(RCX, r.c);

@@ -83,7 +83,7 @@ TEST(MpTable, AnMpAwareKernelFindsOneProcessorOneBusTheIoApicAndTheIsaInterrupts
         EXPECT_EQ(r[p + 1], 0);     // APIC ID
         EXPECT_EQ(r[p + 2], 0x14);  // APIC version
         EXPECT_EQ(r[p + 3], 3);     // enabled, bootstrap processor
-        const cpu::CpuidRegs id = cpu::cpuid_query(1, 0);
+        const cpu::CpuidRegs id = cpu::cpuid_query(1, 0, false);
         EXPECT_EQ(get32(r, p + 4), id.eax & 0xFFF);  // family 6, model 0xC, stepping 3
         EXPECT_EQ(get32(r, p + 4), 0x6C3u);
         EXPECT_EQ(get32(r, p + 8), id.edx);

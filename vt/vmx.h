@@ -1,0 +1,142 @@
+// vt/vmx.h — Intel VT-x: VMX operation in root mode (Intel SDM Vol.3 chapters 23-24, and
+// the VMX instruction reference of chapter 30 / Vol.2).
+//
+//   vt::Vmx vmx(*vt::find_profile("haswell"));
+//   cpu.set_virtualization(&vmx);   // platform::Machine does this unless --no-vmx
+//
+// What exists (this landing): VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE and
+// VMCALL with every #UD/#GP condition and VMsucceed / VMfailInvalid / VMfailValid(error)
+// of the SDM's instruction pages; VMLAUNCH/VMRESUME up to their pre-entry checks (CPL, no
+// current VMCS, blocking by MOV SS → error 26, launch state → errors 4/5), after which the
+// run stops with "VM entry is not implemented yet" (cpu::NotImplemented): no entry is
+// faked. INVEPT/INVVPID are #UD (not decoded, not advertised). The capability MSRs come
+// from capabilities.h.
+//
+// State: in VMX operation or not, the VMXON pointer, the current-VMCS pointer and a cache
+// of the current VMCS (launch state and every field of vmcs_fields.h). Not modelled:
+// SMX/SMM and the dual-monitor treatment, INIT blocking (there is one processor and no
+// INIT source), the "block and disable A20M" of VMXON (A20 masking still applies in VMX
+// operation), Intel PT.
+//
+// The VMCS region (4 KiB at the VMCS pointer, guest physical memory, little endian):
+//   0x000  u32  revision identifier (bits 30:0) and shadow-VMCS indicator (bit 31)
+//   0x004  u32  VMX-abort indicator
+//   0x008  u32  launch state: 1 = launched, anything else = clear
+//   0x00C  u32  0
+//   0x010  u64  field data, one 8-byte slot per field of vmcs_fields() in table order
+//               (slot k at 0x10 + 8k), whatever the field's width
+// The region is read at VMPTRLD (into the cache) and written back at VMCLEAR, at a VMPTRLD
+// of another region, and at VMXOFF; VMREAD/VMWRITE use the cache only, so a guest that
+// writes the region directly while it is current sees its writes ignored (as on hardware,
+// where the layout is opaque). The VMXON region is only checked (revision identifier).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cpu/virtualization.h"
+#include "platform/device.h"
+#include "vt/capabilities.h"
+
+namespace cpu {
+class Cpu;
+struct Insn;
+}  // namespace cpu
+
+namespace vt {
+
+constexpr uint64_t kInvalidVmcs = ~0ull;  // the current-VMCS pointer when there is none
+// MAXPHYADDR of the CPU (CPUID.80000008H:EAX[7:0]); pointers with higher bits are invalid.
+constexpr unsigned kPhysAddrBits = 39;
+constexpr uint32_t kVmcsDataOffset = 0x10;
+constexpr uint32_t kLaunchStateOffset = 8;
+constexpr uint32_t kLaunched = 1;
+
+// VM-instruction error numbers (SDM Vol.3 30.4, Table 30-1).
+enum VmInstructionError : uint32_t {
+  kErrVmcallInRoot = 1,
+  kErrVmclearInvalidAddress = 2,
+  kErrVmclearVmxonPointer = 3,
+  kErrVmlaunchNotClear = 4,
+  kErrVmresumeNotLaunched = 5,
+  kErrVmptrldInvalidAddress = 9,
+  kErrVmptrldVmxonPointer = 10,
+  kErrVmptrldWrongRevision = 11,
+  kErrUnsupportedField = 12,
+  kErrReadOnlyField = 13,
+  kErrVmxonInRoot = 15,
+  kErrMovSsBlocking = 26,
+};
+
+struct VmxState {
+  bool vmx_operation = false;  // between VMXON and VMXOFF (root operation, for now)
+  uint64_t vmxon_pointer = 0;
+  uint64_t current_vmcs = kInvalidVmcs;
+  // The cache of the current VMCS (meaningful only while current_vmcs is valid).
+  bool launched = false;
+  std::vector<uint64_t> fields;  // one per vmcs_fields() slot
+};
+
+class Vmx final : public cpu::Virtualization, public platform::Device {
+ public:
+  // `a20_masked`: whether the machine currently forces physical address bit 20 to 0
+  // (VMXON is #GP(0) in A20M mode); null when the machine has no A20 gate.
+  explicit Vmx(const Profile& profile, std::function<bool()> a20_masked = {});
+
+  const Capabilities& capabilities() const { return caps_; }
+  const VmxState& state() const { return s_; }
+
+  // cpu::Virtualization
+  bool vmx_instruction(cpu::Cpu& cpu, uint16_t opcode) override;
+  bool read_msr(cpu::Cpu& cpu, uint32_t index, uint64_t& value) override;
+  bool cr_write_allowed(const cpu::Cpu& cpu, unsigned cr, uint64_t value) const override;
+
+  // platform::Device
+  const char* name() const override { return "vmx"; }
+  void reset() override;
+  std::string dump() const override;
+  void save(platform::StateWriter& w) const override;
+  void load(platform::StateReader& r) override;
+
+  // The cached value of a field of the current VMCS by encoding (debugger, tests); false
+  // without a current VMCS or for an unknown field.
+  bool field_value(uint32_t encoding, uint64_t& v) const;
+
+ private:
+  // The instructions (SDM Vol.3 30.3).
+  void vmxon(cpu::Cpu& c, const cpu::Insn& i);
+  void vmxoff(cpu::Cpu& c);
+  void vmclear(cpu::Cpu& c, const cpu::Insn& i);
+  void vmptrld(cpu::Cpu& c, const cpu::Insn& i);
+  void vmptrst(cpu::Cpu& c, const cpu::Insn& i);
+  void vmread(cpu::Cpu& c, const cpu::Insn& i);
+  void vmwrite(cpu::Cpu& c, const cpu::Insn& i);
+  void vmlaunch(cpu::Cpu& c, bool resume);
+  void vmcall(cpu::Cpu& c);
+
+  // The opening checks shared by every VMX instruction but VMXON and VMCALL: #UD outside
+  // VMX operation, in real or virtual-8086 mode, or in compatibility mode; #GP(0) at CPL > 0.
+  void check_root(cpu::Cpu& c) const;
+  // The 64-bit memory operand of VMXON/VMCLEAR/VMPTRLD (#UD for a register operand).
+  uint64_t pointer_operand(cpu::Cpu& c, const cpu::Insn& i) const;
+  static bool valid_pointer(uint64_t a) { return (a & 0xFFF) == 0 && (a >> kPhysAddrBits) == 0; }
+  // Status flags (SDM Vol.3 30.2).
+  void succeed(cpu::Cpu& c);
+  void fail_invalid(cpu::Cpu& c);
+  void fail_valid(cpu::Cpu& c, uint32_t error);
+  void fail(cpu::Cpu& c, uint32_t error);  // VMfail: valid with a current VMCS, else invalid
+  // The VMCS cache.
+  void load_vmcs(cpu::Cpu& c, uint64_t addr);
+  void write_back(cpu::Cpu& c);
+  uint64_t read_field(const FieldInfo& f, bool high) const;
+  void write_field(const FieldInfo& f, bool high, uint64_t v);
+  uint64_t& slot(uint32_t encoding);
+
+  Capabilities caps_;
+  std::function<bool()> a20_masked_;
+  VmxState s_;
+};
+
+}  // namespace vt
