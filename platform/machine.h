@@ -97,6 +97,11 @@ struct MachineConfig {
   // data area (mp_table.h), the local APIC in virtual wire mode (lapic.h). A --bios ROM
   // builds its own, so the CLI turns this off for it.
   bool firmware_setup = true;
+  // ---- COM1 IRQ gate (branch xv6) ----
+  // Whether COM1's MCR.OUT2 gates IRQ 4 as on a PC serial card (uart16550.h). Off by
+  // default, as in QEMU: xv6 leaves OUT2 clear and expects its serial interrupts.
+  bool com1_out2_gates_irq = false;
+  // ---- end COM1 IRQ gate ----
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).
