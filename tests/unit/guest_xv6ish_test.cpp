@@ -141,7 +141,7 @@ TEST(GuestXv6ish, BootsFromDiskAndRunsItsDevicesByInterrupt) {
   const ptest::Bytes d1 = data_disk();
   const std::string d1_path = dir.write("d1.img", d1);
   const std::string script = dir.write("in.txt", ptest::Bytes(kScript.begin(), kScript.end()));
-  const Xv6Run r = run_xv6({"--disk1", d1_path, "--input", script}, dir, "a.jsonl");
+  const Xv6Run r = run_xv6({"--disk1", d1_path, "--input", script, "--dump-state"}, dir, "a.jsonl");
   // COM1 echoes each byte; "\r" becomes "\n"; Backspace erases with "\b \b" (consputc).
   const std::string session = boot_lines(checksum(d1)) +
                               "$ hi there\n"
@@ -183,6 +183,19 @@ TEST(GuestXv6ish, BootsFromDiskAndRunsItsDevicesByInterrupt) {
   EXPECT_EQ(count[46], 11u);
   ASSERT_GE(irqs.size(), 11u);
   for (size_t i = 0; i < 11; ++i) EXPECT_EQ(irqs[i].vector, 46u) << i;
+  // The controllers as xv6 leaves them (--dump-state): the LAPIC enabled with spurious
+  // vector 63, the timer periodic at 32 with divide 1 (TDCR 0xB), LINT0/LINT1 masked, TPR
+  // 0; the IO APIC's pins 1, 4 and 14 unmasked, edge, active high, to APIC ID 0 at
+  // vectors 33, 36 and 46, the other pins masked at 32 + pin; both 8259As masked.
+  for (const char* line : {"\nsvr=0000013f\n", "\nlvt_timer=00020020\n", "\nlvt_lint0=00010000\n",
+                           "\nlvt_lint1=00010000\n", "\nlvt_error=00000033\n", "\ntpr=00000000\n",
+                           "\nredir0=0000000000010020\n", "\nredir1=0000000000000021\n",
+                           "\nredir2=0000000000010022\n", "\nredir4=0000000000000024\n",
+                           "\nredir14=000000000000002e\n", "\nredir23=0000000000010037\n",
+                           "\nmaster.imr=ff\n", "\nslave.imr=ff\n"}) {
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << r.err;
+  }
+
   // The boot sector entered protected mode once and the kernel took no exception.
   EXPECT_EQ(r.trace.find("\"kind\":\"exception\""), std::string::npos);
 }
