@@ -1,6 +1,6 @@
 // uart.c — COM1, a 16550A at 0x3F8 (after xv6's uart.c): 9600 baud, 8N1, FIFO off, the
 // received-data interrupt on, MCR = 0. Note that xv6 leaves MCR.OUT2 clear, which on a
-// real PC's serial card keeps IRQ 4 off the bus; QEMU and Bochs do not model that gate,
+// real PC's serial card keeps IRQ 4 off the bus; QEMU's 16550 does not model that gate,
 // and neither does Ringside's machine by default (MachineConfig::com1_out2_gates_irq).
 #include "defs.h"
 
