@@ -21,6 +21,10 @@
 // "ioapic 0" instead of 1 and more ticks (host time), and exits with status 33. Without the
 // machine's default of no OUT2 gate on COM1's IRQ (uart16550.h), xv6's uartinit, which
 // writes MCR = 0, would get no serial interrupt on Ringside: QEMU does not gate either.
+// Bochs 2.7 (its BIOS's MP tables, the same two disks) boots it to the prompt too, but its
+// COM1 output loses characters: Bochs times the transmitter at 9600 baud and xv6's
+// uartputc gives up waiting for THRE after 128 polls (its microdelay is empty); Ringside's
+// transmitter is instant (uart16550.h).
 #include <gtest/gtest.h>
 
 #include <cstdio>
