@@ -431,4 +431,23 @@ TEST(Uart16550Test, MachineDeliversInputQueueBytesAtTheirCycle) {
   EXPECT_EQ(v, uint32_t('!'));
 }
 
+
+TEST(Uart16550Test, MachineWiresCom1WithoutTheOut2GateUnlessConfigured) {
+  // MachineConfig::com1_out2_gates_irq: off by default (QEMU's wiring, xv6's expectation),
+  // on for a PC serial card's OUT2-enabled IRQ buffer.
+  Machine plain;
+  EXPECT_FALSE(plain.uart().out2_gate());
+  plain.io_write(0x3F9, 1, 0x02);  // IER: THR empty, with MCR = 0
+  EXPECT_TRUE(plain.uart().irq_level());
+  MachineConfig cfg;
+  cfg.com1_out2_gates_irq = true;
+  Machine gated(cfg);
+  EXPECT_TRUE(gated.uart().out2_gate());
+  gated.io_write(0x3F9, 1, 0x02);
+  EXPECT_TRUE(gated.uart().intr());
+  EXPECT_FALSE(gated.uart().irq_level());
+  gated.io_write(0x3FC, 1, 0x08);  // OUT2
+  EXPECT_TRUE(gated.uart().irq_level());
+}
+
 }  // namespace
