@@ -90,6 +90,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)) {
   ByteSink serial_out = cfg_.serial_output ? cfg_.serial_output : out;
   uart_ = std::make_unique<Uart16550>(Uart16550::kCom1, serial_out, sched_, clock_,
                                       IrqLine(this, Uart16550::kCom1Irq));
+  uart_->set_out2_gate(cfg_.com1_out2_gates_irq);  // (branch xv6) see MachineConfig
   post_ = std::make_unique<PostPort>(cfg_.post_port, [this](uint16_t port, unsigned size, uint32_t v) {
     cpu::Event e;
     e.kind = cpu::EventKind::PostCode;

@@ -107,6 +107,11 @@ struct MachineConfig {
   bool vmx = true;                       // false: a CPU without VMX (--no-vmx)
   std::string vmx_profile = "haswell";   // vt::find_profile(); must exist
   // ---- end VT-x ----
+  // ---- COM1 IRQ gate (branch xv6) ----
+  // Whether COM1's MCR.OUT2 gates IRQ 4 as on a PC serial card (uart16550.h). Off by
+  // default, as in QEMU: xv6 leaves OUT2 clear and expects its serial interrupts.
+  bool com1_out2_gates_irq = false;
+  // ---- end COM1 IRQ gate ----
 
   static constexpr uint64_t kMinRam = 1 * MiB;
   // RAM ends below the 32-bit MMIO and ROM area (the PCI hole starts at 3 GiB on a PC).

@@ -385,10 +385,14 @@ void Ide::start_transfer(unsigned slot, bool write, uint32_t block) {
   d.lba = lba;
   d.remaining = count();
   d.block = std::clamp<uint32_t>(block, 1, kMaxMultiple);
-  d.status = kBsy;
   if (write) {
-    schedule(slot, Event::DataOut, kCommandNs);
+    // DRQ for the first data-out block at once, as QEMU's drive does: xv6's idestart()
+    // writes the data right after the command without waiting for DRQ, and words written
+    // before DRQ would be lost (ATA-6 has the host wait for BSY = 0, DRQ = 1, which a
+    // device that is ready at once satisfies). Event::DataOut stays for old snapshots.
+    want_block(slot, false);
   } else {
+    d.status = kBsy;
     schedule(slot, Event::DataIn, kCommandNs + std::min(d.block, d.remaining) * kSectorNs);
   }
 }

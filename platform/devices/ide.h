@@ -31,8 +31,9 @@
 // Protocols (ATA-6 clause 9, "PIO data-in", "PIO data-out", "Non-data"): writing a
 // command sets BSY; after a latency the device either completes (non-data: DRDY, INTRQ),
 // or has a block ready (data-in: DRQ and INTRQ for every block), or wants the first block
-// (data-out: DRQ without INTRQ; after each block BSY again, then DRQ + INTRQ for the next
-// block or DRDY + INTRQ at the end). A block is one sector, or the multiple count for
+// (data-out: DRQ without INTRQ, at once, with no BSY latency, as in QEMU: xv6 writes the
+// data right after the command without polling for DRQ; after each block BSY again, then
+// DRQ + INTRQ for the next block or DRDY + INTRQ at the end). A block is one sector, or the multiple count for
 // READ/WRITE MULTIPLE. INTRQ reaches IRQ 14 only from the selected device and only while
 // nIEN = 0; reading Status, writing Command or SRST clear it; Alternate Status does not.
 //

@@ -95,8 +95,13 @@ uint8_t Uart16550::interrupt_id() const {
   return kIdNone;
 }
 
+void Uart16550::set_out2_gate(bool on) {
+  out2_gate_ = on;
+  irq_.set(irq_output());
+}
+
 void Uart16550::update() {
-  irq_.set(intr() && (s_.mcr & kOut2) && !loopback());
+  irq_.set(irq_output());
   arm_timeout();
 }
 
@@ -365,7 +370,7 @@ void Uart16550::load(StateReader& r) {
       on_arrival();
     });
   }
-  irq_.restore(intr() && (s_.mcr & kOut2) && !loopback());
+  irq_.restore(irq_output());
   arm_timeout();
 }
 

@@ -24,7 +24,10 @@
 // - The IRQ output as a PC wires it: INTR reaches IRQ 4 through a buffer enabled by the
 //   OUT2 pin, which is active when MCR bit 3 is set and forced inactive in loopback mode
 //   (datasheet "Modem Control Register", bit 4: the outputs go to their inactive state).
-//   So the line is INTR && MCR.OUT2 && !MCR.LOOP.
+//   So the line is INTR && MCR.OUT2 && !MCR.LOOP. set_out2_gate(false) takes the gate out
+//   (the line is then INTR, loopback or not), as QEMU's 16550 has it: kernels written
+//   against QEMU, xv6 among them (its uartinit writes MCR = 0), get their interrupts
+//   there. The Machine does so unless MachineConfig::com1_out2_gates_irq.
 // - Loopback (MCR bit 4): transmitted characters enter the receiver at once (with
 //   overrun as above); MSR bits 7:4 follow OUT2, OUT1, DTR, RTS, and their changes set
 //   the delta bits (DCTS, DDSR, TERI on RI falling, DDCD). Outside loopback the modem
@@ -86,6 +89,11 @@ class Uart16550 final : public PortDevice {
   // A character completes on the serial input now (overrun if there is no room).
   void receive(uint8_t byte);
 
+  // Whether OUT2 (and loopback) gate the IRQ line, as on a PC serial card (the default).
+  // Configuration, not state: not saved.
+  void set_out2_gate(bool on);
+  bool out2_gate() const { return out2_gate_; }
+
   // INTR (before the OUT2 gate) and the IRQ line after it.
   bool intr() const { return interrupt_id() != 0x01; }
   bool irq_level() const { return irq_.level(); }
@@ -98,6 +106,8 @@ class Uart16550 final : public PortDevice {
   uint64_t char_cycles() const;
 
  private:
+  bool irq_output() const { return intr() && (!out2_gate_ || ((s_.mcr & 0x08) && !loopback())); }
+  bool out2_gate_ = true;
   struct State {
     uint8_t ier = 0, lcr = 0, mcr = 0, scr = 0;
     uint8_t fcr = 0;             // bit 0 FIFO enable, bit 3 DMA mode, bits 7:6 trigger

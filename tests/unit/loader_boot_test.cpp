@@ -1,5 +1,5 @@
-// Boot images (sector 0 at 0x7C00, the rest preloaded from 0x7E00 to 640 KiB, DL by image
-// size), firmware ROMs (reset vector F000:FFF0) and flat binaries (protected or real mode).
+// Boot images (sector 0 at 0x7C00, the rest preloaded from 0x7E00 to 640 KiB or to the
+// EBDA, DL by image size), firmware ROMs (reset vector F000:FFF0) and flat binaries (protected or real mode).
 #include <gtest/gtest.h>
 
 #include "platform/loaders/bios.h"
@@ -7,6 +7,7 @@
 #include "platform/loaders/detect.h"
 #include "platform/loaders/flat.h"
 #include "platform/machine.h"
+#include "platform/mp_table.h"
 #include "tests/unit/loader_test_util.h"
 
 using namespace platform;
@@ -37,7 +38,10 @@ TEST(BootImage, FloppyGoesTo7C00WithFollowingSectorsPreloaded) {
   EXPECT_EQ(ram[0x7C00 + 511], 0xAA);
   EXPECT_EQ(ram[0x7E00], 2);               // sector 1
   EXPECT_EQ(ram[0x7E00 + 512], 3);         // sector 2
-  EXPECT_EQ(ram[0x9FFFF], uint8_t((0x9FFFF - 0x7E00) / 512 + 2));  // last byte below 640 KiB
+  // The preload stops at the EBDA the machine placed for the MP tables (a BIOS keeps it):
+  // the last preloaded byte is 0x9FBFF, and the MP floating pointer is still there.
+  EXPECT_EQ(ram[0x9FBFF], uint8_t((0x9FBFF - 0x7E00) / 512 + 2));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&ram[kMpFloatingPointer]), 4), "_MP_");
   EXPECT_EQ(ram[0xA0000], 0);              // nothing past the line
   const cpu::State& s = m.cpu().state();
   EXPECT_EQ(m.cpu().mode(), cpu::Mode::Real);
@@ -48,7 +52,22 @@ TEST(BootImage, FloppyGoesTo7C00WithFollowingSectorsPreloaded) {
   EXPECT_EQ(uint16_t(s.gpr[cpu::RSP]), 0x7C00);
   EXPECT_EQ(uint8_t(s.gpr[cpu::RDX]), 0x00);  // first floppy
   bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find("sectors fit below 640 KiB") != std::string::npos;
+  for (const auto& n : r.notes) noted |= n.find("sectors fit below 0x9fc00") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(BootImage, WithoutMpTablesThePreloadGoesUpTo640KiB) {
+  // With a --bios ROM (no firmware_setup) there is no EBDA to keep: up to 0xA0000.
+  TempDir dir;
+  MachineConfig cfg;
+  cfg.firmware_setup = false;
+  Machine m(cfg);
+  const LoadReport r = load_boot_image(m, read_image(dir.write("hd.img", boot_image(4 * MiB)), kBootImageMaxBytes));
+  auto ram = m.ram();
+  EXPECT_EQ(ram[0x9FFFF], uint8_t((0x9FFFF - 0x7E00) / 512 + 2));  // last byte below 640 KiB
+  EXPECT_EQ(ram[0xA0000], 0);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("sectors fit below 0xa0000") != std::string::npos;
   EXPECT_TRUE(noted);
 }
 

@@ -262,6 +262,28 @@ TEST(Uart16550Test, Out2GatesTheIrqAndLoopbackDisconnectsIt) {
   EXPECT_TRUE(r.irq());
 }
 
+TEST(Uart16550Test, WithoutTheOut2GateTheIrqFollowsIntr) {
+  // QEMU's wiring (and the Machine's default, MachineConfig::com1_out2_gates_irq): xv6's
+  // uartinit writes MCR = 0 and still gets its received-data interrupts.
+  Rig r;
+  r.u.set_out2_gate(false);
+  EXPECT_FALSE(r.u.out2_gate());
+  r.wr(MCR, 0x00);
+  r.wr(IER, 0x01);  // received data available
+  EXPECT_FALSE(r.irq());
+  r.u.receive('x');
+  EXPECT_TRUE(r.irq());  // IIR = 0x04 drives the line with OUT2 clear
+  EXPECT_EQ(r.rd(IIR), 0x04);
+  EXPECT_EQ(r.rd(RBR), 'x');
+  EXPECT_FALSE(r.irq());
+  r.wr(IER, 0x02);  // THRE, in loopback too: nothing gates INTR any more
+  r.wr(MCR, 0x10);
+  EXPECT_TRUE(r.irq());
+  // Putting the gate back applies at once.
+  r.u.set_out2_gate(true);
+  EXPECT_FALSE(r.irq());
+}
+
 TEST(Uart16550Test, LoopbackModemSignalsAndDeltas) {
   Rig r;
   // Loopback with all outputs off: CTS, DSR, DCD fall from the terminal's levels.
@@ -407,6 +429,25 @@ TEST(Uart16550Test, MachineDeliversInputQueueBytesAtTheirCycle) {
   run_to(6 * ct);  // sent at 5 ct, received a character time later
   m.io_read(0x3F8, 1, v);
   EXPECT_EQ(v, uint32_t('!'));
+}
+
+
+TEST(Uart16550Test, MachineWiresCom1WithoutTheOut2GateUnlessConfigured) {
+  // MachineConfig::com1_out2_gates_irq: off by default (QEMU's wiring, xv6's expectation),
+  // on for a PC serial card's OUT2-enabled IRQ buffer.
+  Machine plain;
+  EXPECT_FALSE(plain.uart().out2_gate());
+  plain.io_write(0x3F9, 1, 0x02);  // IER: THR empty, with MCR = 0
+  EXPECT_TRUE(plain.uart().irq_level());
+  MachineConfig cfg;
+  cfg.com1_out2_gates_irq = true;
+  Machine gated(cfg);
+  EXPECT_TRUE(gated.uart().out2_gate());
+  gated.io_write(0x3F9, 1, 0x02);
+  EXPECT_TRUE(gated.uart().intr());
+  EXPECT_FALSE(gated.uart().irq_level());
+  gated.io_write(0x3FC, 1, 0x08);  // OUT2
+  EXPECT_TRUE(gated.uart().irq_level());
 }
 
 }  // namespace
