@@ -316,8 +316,22 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
     fail_valid(c, kErrVmresumeNotLaunched);
     return;
   }
-  c.not_implemented(resume ? "VM entry is not implemented yet (VMRESUME)"
-                           : "VM entry is not implemented yet (VMLAUNCH)");
+  // SDM 26.2.1-26.2.4: controls (error 7) and host state (error 8); a failure changes
+  // nothing but the status flags and the VM-instruction error field.
+  s_.last_entry_failure = check_controls_and_host(
+      [this](uint32_t enc) -> uint64_t {
+        const FieldInfo* f = find_field(enc);  // a field the CPU lacks reads as 0
+        return f && caps_.field_supported(*f) ? read_field(*f, false) : 0;
+      },
+      EntryLimits::from(caps_));
+  if (s_.last_entry_failure) {
+    fail_valid(c, s_.last_entry_failure->error);
+    return;
+  }
+  c.not_implemented(resume ? "VM entry is not implemented yet (VMRESUME): controls and host state passed "
+                             "the checks of SDM 26.2.1-26.2.4; guest-state checks and loading come next"
+                           : "VM entry is not implemented yet (VMLAUNCH): controls and host state passed "
+                             "the checks of SDM 26.2.1-26.2.4; guest-state checks and loading come next");
 }
 
 void Vmx::vmcall(Cpu& c) {
@@ -357,6 +371,10 @@ std::string Vmx::dump() const {
   out += "\nlaunch_state=";
   out += s_.launched ? "launched" : "clear";
   out += "\n";
+  if (const auto& f = s_.last_entry_failure) {
+    out += "last_entry_failure=error " + std::to_string(f->error) + " check " + f->id + " (SDM " + f->section + ")\n";
+    out += "last_entry_failure_message=" + f->message + "\n";
+  }
   if (s_.current_vmcs != kInvalidVmcs) {
     // Non-zero fields of the cached VMCS, by name.
     const auto fields = vmcs_fields();
@@ -378,6 +396,13 @@ void Vmx::save(platform::StateWriter& w) const {
   w.boolean(s_.launched);
   w.u32(uint32_t(s_.fields.size()));
   for (uint64_t v : s_.fields) w.u64(v);
+  w.boolean(s_.last_entry_failure.has_value());
+  if (const auto& f = s_.last_entry_failure) {
+    w.u32(f->error);
+    w.string(f->id);
+    w.string(f->section);
+    w.string(f->message);
+  }
 }
 
 void Vmx::load(platform::StateReader& r) {
@@ -391,6 +416,19 @@ void Vmx::load(platform::StateReader& r) {
   r.check(count == vmcs_fields().size(), "vmx: " + std::to_string(count) + " VMCS fields");
   n.fields.resize(count);
   for (uint64_t& v : n.fields) v = r.u64();
+  if (r.boolean()) {
+    EntryCheckFailure f;
+    f.error = r.u32();
+    f.id = r.string(256);
+    f.section = r.string(64);
+    f.message = r.string(1024);
+    bool known = false;
+    for (const EntryCheckInfo& k : entry_check_list())
+      known = known || (f.id == k.id && f.section == k.section && f.error == k.error);
+    r.check(known, "vmx: unknown VM-entry check " + f.id);
+    r.check(f.message.find('\n') == std::string::npos, "vmx: VM-entry check message with a newline");
+    n.last_entry_failure = std::move(f);
+  }
   r.check(valid_pointer(n.vmxon_pointer), "vmx: bad VMXON pointer " + platform::hex(n.vmxon_pointer));
   r.check(n.current_vmcs == kInvalidVmcs || (n.vmx_operation && valid_pointer(n.current_vmcs) &&
                                              n.current_vmcs != n.vmxon_pointer),

@@ -7,9 +7,10 @@
 // What exists (this landing): VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE and
 // VMCALL with every #UD/#GP condition and VMsucceed / VMfailInvalid / VMfailValid(error)
 // of the SDM's instruction pages; VMLAUNCH/VMRESUME up to their pre-entry checks (CPL, no
-// current VMCS, blocking by MOV SS → error 26, launch state → errors 4/5), after which the
-// run stops with "VM entry is not implemented yet" (cpu::NotImplemented): no entry is
-// faked. INVEPT/INVVPID are #UD (not decoded, not advertised). The capability MSRs come
+// current VMCS, blocking by MOV SS → error 26, launch state → errors 4/5) and the checks on
+// controls and host state (entry_checks.h → errors 7/8, the failing check kept for dump()),
+// after which the run stops with "VM entry is not implemented yet" (cpu::NotImplemented):
+// no entry is faked. INVEPT/INVVPID are #UD (not decoded, not advertised). The capability MSRs come
 // from capabilities.h.
 //
 // State: in VMX operation or not, the VMXON pointer, the current-VMCS pointer and a cache
@@ -33,12 +34,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cpu/virtualization.h"
 #include "platform/device.h"
 #include "vt/capabilities.h"
+#include "vt/entry_checks.h"
 
 namespace cpu {
 class Cpu;
@@ -77,6 +80,9 @@ struct VmxState {
   // The cache of the current VMCS (meaningful only while current_vmcs is valid).
   bool launched = false;
   std::vector<uint64_t> fields;  // one per vmcs_fields() slot
+  // The check that made the last VMLAUNCH/VMRESUME fail (error 7/8, entry_checks.h);
+  // cleared when a VMLAUNCH/VMRESUME passes them. For the debugger (dump) and tests.
+  std::optional<EntryCheckFailure> last_entry_failure;
 };
 
 class Vmx final : public cpu::Virtualization, public platform::Device {
@@ -87,6 +93,9 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
 
   const Capabilities& capabilities() const { return caps_; }
   const VmxState& state() const { return s_; }
+  // The first failing check of the last VM entry that failed with error 7 or 8 (nothing
+  // after one that passed them).
+  const std::optional<EntryCheckFailure>& last_entry_failure() const { return s_.last_entry_failure; }
 
   // cpu::Virtualization
   bool vmx_instruction(cpu::Cpu& cpu, uint16_t opcode) override;
