@@ -5,6 +5,7 @@
 
 #include <array>
 #include <bit>
+#include <string_view>
 
 #include "platform/text.h"
 #include "vt/vmx.h"
@@ -102,7 +103,9 @@ Msg control_word(const Ctx& c, ControlWord w, uint32_t value, const char* what) 
   const bool one = b1 < b0;
   const unsigned bit = one ? b1 : b0;
   std::string m = what;
-  m += ": bit " + std::to_string(bit) + " (" + control_name(w, bit) + ") must be ";
+  const char* name = control_name(w, bit);
+  if (std::string_view(name) == "reserved" && ((kDefault1[k] >> bit) & 1)) name = "reserved, default 1";
+  m += ": bit " + std::to_string(bit) + " (" + name + ") must be ";
   m += one ? "1" : "0";
   m += " per ";
   m += control_msr_name(w, true_msr);

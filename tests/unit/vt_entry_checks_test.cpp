@@ -134,7 +134,7 @@ TEST_F(EntryChecks, PinBasedAllowed0AndAllowed1) {
   vmcs[kPin] &= ~2u;  // bit 1 is default-1
   fails(C, "pin.reserved");
   EXPECT_EQ(run()->message,
-            "pin-based controls: bit 1 (reserved) must be 1 per IA32_VMX_TRUE_PINBASED_CTLS allowed-0 (bits 31:0)");
+            "pin-based controls: bit 1 (reserved, default 1) must be 1 per IA32_VMX_TRUE_PINBASED_CTLS allowed-0 (bits 31:0)");
   EXPECT_EQ(run()->section, "26.2.1.1");
   vmcs = valid_vmcs(caps);
   vmcs[kPin] |= 1u << 3;  // NMI exiting: in the profile, not implemented → allowed-1 is 0
