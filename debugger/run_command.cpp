@@ -113,6 +113,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   cfg.cpu_model = opts.cpu_model;
   cfg.firmware_setup = !opts.bios;  // a --bios ROM builds its own MP tables (mp_table.h)
   cfg.virtualizable = opts.virtualizable;  // Popek–Goldberg (branch pg)
+  cfg.com1_out2_gates_irq = opts.serial_out2_gate;
   cfg.vmx = !opts.no_vmx;
   cfg.output = io.guest_output;
   if (opts.rtc_start) cfg.rtc_start = *opts.rtc_start;  // CMOS RTC

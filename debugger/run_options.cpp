@@ -107,6 +107,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("serial", po::value<std::string>())
       ("input", po::value<std::string>())
       ("serial-in", po::value<std::string>())
+      ("serial-out2-gate", po::bool_switch())
       ("image", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("image", -1);
@@ -196,6 +197,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   o.input = str("input");
   if (o.input && o.input->empty()) throw UsageError("--input needs a file name");
   o.serial_in = str("serial-in");
+  o.serial_out2_gate = vm["serial-out2-gate"].as<bool>();
   if (o.serial_in && o.serial_in->empty()) throw UsageError("--serial-in needs a file name (or - for stdin)");
   if (o.serial_in && o.input && *o.serial_in == "-" && *o.input == "-") {
     throw UsageError("--input - and --serial-in - both want stdin; give one of them a file");
@@ -309,6 +311,8 @@ std::string run_help() {
       "                        (times in ns, us, ms, s or cycles; see README.md)\n"
       "  --serial-in FILE      send FILE's bytes to COM1 from cycle 0 at the line rate\n"
       "                        (- = all of stdin, read before the run starts)\n"
+      "  --serial-out2-gate    COM1 raises IRQ 4 only while MCR.OUT2 is set, as on a PC\n"
+      "                        serial card (default: not gated, as in QEMU; xv6 relies on it)\n"
       "\n"
       "Running and output:\n"
       "  --max-instructions N  stop after N instructions\n"

@@ -66,6 +66,7 @@ struct RunOptions {
   std::string serial_path;             // with Serial::File
   std::optional<std::string> input;    // --input FILE: timed input script
   std::optional<std::string> serial_in;  // --serial-in FILE|-: raw bytes for COM1 at cycle 0
+  bool serial_out2_gate = false;       // --serial-out2-gate: MCR.OUT2 gates IRQ 4 (real PC)
   // ---- end serial and input ----
 };
 

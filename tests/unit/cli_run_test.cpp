@@ -64,6 +64,8 @@ TEST(CliOptions, ParsesEverything) {
 
   const RunOptions b = parse_run_options({"--boot", "disk.img"});
   EXPECT_EQ(*b.boot, "disk.img");
+  EXPECT_FALSE(b.serial_out2_gate);  // COM1's IRQ is not gated by OUT2 unless asked (QEMU's way)
+  EXPECT_TRUE(parse_run_options({"--serial-out2-gate", "k.elf"}).serial_out2_gate);
   const RunOptions f = parse_run_options({"--flat", "0x7c00", "--real", "prog.bin"});
   EXPECT_EQ(*f.flat, 0x7C00u);
   EXPECT_TRUE(f.real);
