@@ -493,6 +493,446 @@ const Check kChecks[] = {
      }},
 };
 
+
+// ---- the guest-state checks (SDM Vol.3 26.3.1) ------------------------------------------
+
+namespace g {
+// Guest-state field encodings (SDM Appendix B).
+constexpr uint32_t SEL = 0x0800, LINK = 0x2800, DEBUGCTL = 0x2802, PAT = 0x2804, EFER = 0x2806,
+                   LIMIT = 0x4800, GDTR_LIMIT = 0x4810, IDTR_LIMIT = 0x4812, AR = 0x4814, INTERRUPTIBILITY = 0x4824,
+                   ACTIVITY = 0x4826, CR0 = 0x6800, CR3 = 0x6802, CR4 = 0x6804, BASE = 0x6806,
+                   GDTR_BASE = 0x6816, IDTR_BASE = 0x6818, DR7 = 0x681A, RIP = 0x681E, RFLAGS = 0x6820,
+                   PENDING_DBG = 0x6822, SYSENTER_ESP = 0x6824, SYSENTER_EIP = 0x6826;
+// Segment order of the encodings: ES CS SS DS FS GS LDTR TR.
+constexpr unsigned ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
+constexpr const char* kSegName[] = {"ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR"};
+constexpr unsigned kData[] = {DS, ES, FS, GS};  // the SDM's order for the data-segment rules
+// Access rights (SDM 24.4.1, Table 24-2).
+constexpr uint32_t AR_S = 1u << 4, AR_P = 1u << 7, AR_DB = 1u << 14, AR_G = 1u << 15, AR_UNUSABLE = 1u << 16;
+// Entry controls and guest bits the checks name.
+constexpr uint32_t LOAD_DEBUG = 1u << 2, LOAD_PAT = 1u << 14, LOAD_EFER = 1u << 15;
+constexpr uint64_t RF_IF = 1u << 9, RF_TF = 1u << 8, RF_VM = 1u << 17;
+constexpr uint32_t BLOCK_STI = 1, BLOCK_MOVSS = 2, BLOCK_SMI = 4, BLOCK_NMI = 8;
+}  // namespace g
+
+struct Seg {
+  uint64_t sel, base, limit;
+  uint32_t ar;
+  bool usable() const { return !(ar & g::AR_UNUSABLE); }
+  unsigned type() const { return ar & 0xF; }
+  unsigned dpl() const { return (ar >> 5) & 3; }
+  unsigned rpl() const { return unsigned(sel) & 3; }
+};
+Seg seg(const Ctx& c, unsigned i) {
+  return {c(g::SEL + 2 * i) & 0xFFFF, c(g::BASE + 2 * i), c(g::LIMIT + 2 * i) & 0xFFFFFFFF,
+          uint32_t(c(g::AR + 2 * i))};
+}
+std::string seg_msg(unsigned i, const std::string& what) {
+  std::string m = "guest ";
+  m += g::kSegName[i];
+  m += " ";
+  m += what;
+  return m;
+}
+bool unrestricted(const Ctx& c) { return c.secondary & sec::UNRESTRICTED; }
+bool v86(const Ctx& c) { return c(g::RFLAGS) & g::RF_VM; }
+bool guest_pe(const Ctx& c) { return c(g::CR0) & 1; }
+
+// Limit against granularity (SDM 26.3.1.2): bits 11:0 not all 1 -> G = 0; bits 31:20 not all
+// 0 -> G = 1.
+Msg granularity(const Seg& s, unsigned i) {
+  const bool gbit = s.ar & g::AR_G;
+  if ((s.limit & 0xFFF) != 0xFFF && gbit) return seg_msg(i, "limit " + hex(s.limit) + " has bits 11:0 not all 1 but G = 1");
+  if ((s.limit >> 20) != 0 && !gbit) return seg_msg(i, "limit " + hex(s.limit) + " has bits 31:20 not all 0 but G = 0");
+  return std::nullopt;
+}
+
+// Runs `rule` on CS (always) and on SS, DS, ES, FS, GS when usable, in the SDM's order;
+// skipped in virtual-8086 mode (its own rules apply).
+template <typename Rule>
+Msg pm_segments(const Ctx& c, Rule rule) {
+  if (v86(c)) return std::nullopt;
+  for (unsigned i : {g::CS, g::SS, g::DS, g::ES, g::FS, g::GS}) {
+    const Seg s = seg(c, i);
+    if (i != g::CS && !s.usable()) continue;
+    if (Msg m = rule(s, i)) return m;
+  }
+  return std::nullopt;
+}
+
+// The system segments (LDTR when usable, TR always): type, S = 0, P = 1, reserved bits,
+// granularity.
+Msg system_segment(const Ctx& c, unsigned i) {
+  const Seg s = seg(c, i);
+  if (i == g::LDTR && !s.usable()) return std::nullopt;
+  if (i == g::TR && !s.usable()) return seg_msg(i, "must be usable (access rights bit 16 = 0)");
+  if (i == g::LDTR && s.type() != 2) return seg_msg(i, "type " + std::to_string(s.type()) + " must be 2 (LDT)");
+  if (i == g::TR && s.type() != 3 && s.type() != 11)
+    return seg_msg(i, "type " + std::to_string(s.type()) + " must be 3 or 11 (busy 16-/32-bit TSS)");
+  if (s.ar & g::AR_S) return seg_msg(i, "access rights: S (bit 4) must be 0");
+  if (!(s.ar & g::AR_P)) return seg_msg(i, "access rights: P (bit 7) must be 1");
+  if (s.ar & 0xF00) return seg_msg(i, "access rights " + hex(s.ar) + ": bits 11:8 must be 0");
+  if (Msg m = granularity(s, i)) return m;
+  if (s.ar & 0xFFFE0000) return seg_msg(i, "access rights " + hex(s.ar) + ": bits 31:17 must be 0");
+  return std::nullopt;
+}
+
+constexpr uint32_t GS_ = kExitInvalidGuestState;
+
+const Check kGuestChecks[] = {
+    // 26.3.1.1 guest control registers, debug registers and MSRs
+    {{"guest.cr0_fixed", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t v = c(g::CR0) & 0xFFFFFFFF;
+       // "unrestricted guest" = 1 relaxes PE (bit 0) and PG (bit 31) of FIXED0.
+       const uint64_t fixed0 = c.lim.cr0_fixed0 & (unrestricted(c) ? ~0x80000001ull : ~0ull);
+       if ((v & fixed0) == fixed0 && (v & ~c.lim.cr0_fixed1 & 0xFFFFFFFF) == 0) return std::nullopt;
+       std::string m = "guest CR0 " + hex(v) + " violates IA32_VMX_CR0_FIXED0 " + hex(c.lim.cr0_fixed0) + " / FIXED1 " +
+                       hex(c.lim.cr0_fixed1);
+       if (unrestricted(c)) m += " (PE and PG relaxed: unrestricted guest)";
+       return m;
+     }},
+    {{"guest.cr0_pg_needs_pe", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t v = c(g::CR0);
+       if (!(v & 0x80000000) || (v & 1)) return std::nullopt;
+       return "guest CR0 " + hex(v & 0xFFFFFFFF) + ": PG = 1 requires PE = 1";
+     }},
+    {{"guest.cr4_fixed", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t v = c(g::CR4);
+       if ((v & c.lim.cr4_fixed0) == c.lim.cr4_fixed0 && (v & ~c.lim.cr4_fixed1) == 0) return std::nullopt;
+       return "guest CR4 " + hex(v) + " violates IA32_VMX_CR4_FIXED0 " + hex(c.lim.cr4_fixed0) + " / FIXED1 " +
+              hex(c.lim.cr4_fixed1);
+     }},
+    {{"guest.debugctl", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       // Reserved IA32_DEBUGCTL bits (SDM Vol.3 17.4.1): 5:2 and 63:16.
+       if (!(c.entry & g::LOAD_DEBUG) || !(c(g::DEBUGCTL) & ~0xFFC3ull)) return std::nullopt;
+       return "load debug controls: guest IA32_DEBUGCTL " + hex(c(g::DEBUGCTL)) + " has reserved bits (5:2, 63:16) set";
+     }},
+    {{"guest.cr3", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!beyond_phys(c, c(g::CR3))) return std::nullopt;
+       return "guest CR3 " + hex(c(g::CR3)) + " has bits set beyond the physical-address width";
+     }},
+    {{"guest.dr7", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(c.entry & g::LOAD_DEBUG) || (c(g::DR7) >> 32) == 0) return std::nullopt;
+       return "load debug controls: guest DR7 " + hex(c(g::DR7)) + ": bits 63:32 must be 0";
+     }},
+    {{"guest.sysenter_esp", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (canonical(c(g::SYSENTER_ESP))) return std::nullopt;
+       return "guest IA32_SYSENTER_ESP " + hex(c(g::SYSENTER_ESP)) + " is not canonical";
+     }},
+    {{"guest.sysenter_eip", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (canonical(c(g::SYSENTER_EIP))) return std::nullopt;
+       return "guest IA32_SYSENTER_EIP " + hex(c(g::SYSENTER_EIP)) + " is not canonical";
+     }},
+    {{"guest.pat", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(c.entry & g::LOAD_PAT) || pat_ok(c(g::PAT))) return std::nullopt;
+       return "load IA32_PAT: guest IA32_PAT " + hex(c(g::PAT)) + " has a byte that is not a memory type (0, 1, 4, 5, 6, 7)";
+     }},
+    {{"guest.efer", "26.3.1.1", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(c.entry & g::LOAD_EFER)) return std::nullopt;
+       const uint64_t v = c(g::EFER);
+       if (v & ~0xD01ull) return "load IA32_EFER: guest IA32_EFER " + hex(v) + " has reserved bits set";
+       // LMA = "IA-32e mode guest" (0 here); LME = LMA when CR0.PG = 1.
+       if (v & (1u << 10)) return "load IA32_EFER: guest IA32_EFER.LMA " + hex(v) + " must equal \"IA-32e mode guest\" (0)";
+       if ((c(g::CR0) & 0x80000000) && (v & (1u << 8)))
+         return "load IA32_EFER: guest IA32_EFER.LME " + hex(v) + " must equal LMA when guest CR0.PG = 1";
+       return std::nullopt;
+     }},
+
+    // 26.3.1.2 guest segment registers: selectors
+    {{"guest.tr_ti", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(seg(c, g::TR).sel & 4)) return std::nullopt;
+       return seg_msg(g::TR, "selector " + hex(seg(c, g::TR).sel) + ": TI (bit 2) must be 0");
+     }},
+    {{"guest.ldtr_ti", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       const Seg s = seg(c, g::LDTR);
+       if (!s.usable() || !(s.sel & 4)) return std::nullopt;
+       return seg_msg(g::LDTR, "selector " + hex(s.sel) + ": TI (bit 2) must be 0");
+     }},
+    {{"guest.ss_rpl", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c) || unrestricted(c) || seg(c, g::SS).rpl() == seg(c, g::CS).rpl()) return std::nullopt;
+       return "guest SS selector RPL " + std::to_string(seg(c, g::SS).rpl()) + " must equal CS selector RPL " +
+              std::to_string(seg(c, g::CS).rpl());
+     }},
+    // bases
+    {{"guest.v86_base", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!v86(c)) return std::nullopt;
+       for (unsigned i : {g::CS, g::SS, g::DS, g::ES, g::FS, g::GS}) {
+         const Seg s = seg(c, i);
+         if (s.base != s.sel << 4)
+           return seg_msg(i, "base " + hex(s.base) + " must be selector << 4 (" + hex(s.sel << 4) + ") in virtual-8086 mode");
+       }
+       return std::nullopt;
+     }},
+    {{"guest.base", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       // TR, FS, GS (and LDTR when usable) canonical; CS (and SS, DS, ES when usable) bits 63:32 = 0.
+       for (unsigned i : {g::TR, g::FS, g::GS, g::LDTR}) {
+         const Seg s = seg(c, i);
+         if ((i != g::LDTR || s.usable()) && !canonical(s.base)) return seg_msg(i, "base " + hex(s.base) + " is not canonical");
+       }
+       for (unsigned i : {g::CS, g::SS, g::DS, g::ES}) {
+         const Seg s = seg(c, i);
+         if ((i == g::CS || s.usable()) && (s.base >> 32)) return seg_msg(i, "base " + hex(s.base) + ": bits 63:32 must be 0");
+       }
+       return std::nullopt;
+     }},
+    // limits and access rights in virtual-8086 mode
+    {{"guest.v86_limit", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!v86(c)) return std::nullopt;
+       for (unsigned i : {g::CS, g::SS, g::DS, g::ES, g::FS, g::GS})
+         if (seg(c, i).limit != 0xFFFF) return seg_msg(i, "limit " + hex(seg(c, i).limit) + " must be FFFFH in virtual-8086 mode");
+       return std::nullopt;
+     }},
+    {{"guest.v86_access_rights", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!v86(c)) return std::nullopt;
+       for (unsigned i : {g::CS, g::SS, g::DS, g::ES, g::FS, g::GS})
+         if (seg(c, i).ar != 0xF3) return seg_msg(i, "access rights " + hex(seg(c, i).ar) + " must be F3H in virtual-8086 mode");
+       return std::nullopt;
+     }},
+    // access rights outside virtual-8086 mode
+    {{"guest.cs_type", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c)) return std::nullopt;
+       const unsigned t = seg(c, g::CS).type();
+       if (t == 9 || t == 11 || t == 13 || t == 15 || (t == 3 && unrestricted(c))) return std::nullopt;
+       std::string m = "guest CS type " + std::to_string(t) + " must be 9, 11, 13 or 15 (accessed code)";
+       if (unrestricted(c)) m += ", or 3 (unrestricted guest)";
+       return m;
+     }},
+    {{"guest.ss_type", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       const Seg s = seg(c, g::SS);
+       if (v86(c) || !s.usable() || s.type() == 3 || s.type() == 7) return std::nullopt;
+       return "guest SS type " + std::to_string(s.type()) + " must be 3 or 7 (accessed read/write data)";
+     }},
+    {{"guest.data_type", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c)) return std::nullopt;
+       for (unsigned i : g::kData) {
+         const Seg s = seg(c, i);
+         if (!s.usable()) continue;
+         if (!(s.type() & 1)) return seg_msg(i, "type " + std::to_string(s.type()) + " must have the accessed bit (bit 0) set");
+         if ((s.type() & 8) && !(s.type() & 2))
+           return seg_msg(i, "type " + std::to_string(s.type()) + ": a code segment must be readable (bit 1)");
+       }
+       return std::nullopt;
+     }},
+    {{"guest.s_bit", "26.3.1.2", GS_},
+     [](const Ctx& c) {
+       return pm_segments(c, [](const Seg& s, unsigned i) -> Msg {
+         if (s.ar & g::AR_S) return std::nullopt;
+         return seg_msg(i, "access rights: S (bit 4) must be 1 (code or data)");
+       });
+     }},
+    {{"guest.cs_dpl", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c)) return std::nullopt;
+       const Seg cs = seg(c, g::CS), ss = seg(c, g::SS);
+       const unsigned t = cs.type();
+       std::string p = "guest CS DPL " + std::to_string(cs.dpl());
+       if (t == 3 && cs.dpl() != 0) return p + " must be 0 for type 3 (unrestricted guest)";
+       if ((t == 9 || t == 11) && cs.dpl() != ss.dpl())
+         return p + " must equal SS DPL " + std::to_string(ss.dpl()) + " (non-conforming code)";
+       if ((t == 13 || t == 15) && cs.dpl() > ss.dpl())
+         return p + " must be <= SS DPL " + std::to_string(ss.dpl()) + " (conforming code)";
+       return std::nullopt;
+     }},
+    {{"guest.ss_dpl", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c)) return std::nullopt;
+       const Seg ss = seg(c, g::SS), cs = seg(c, g::CS);
+       if (!unrestricted(c) && ss.dpl() != ss.rpl())
+         return "guest SS DPL " + std::to_string(ss.dpl()) + " must equal SS selector RPL " + std::to_string(ss.rpl());
+       if ((cs.type() == 3 || !guest_pe(c)) && ss.dpl() != 0)
+         return "guest SS DPL " + std::to_string(ss.dpl()) + " must be 0 when CS type is 3 or CR0.PE = 0";
+       return std::nullopt;
+     }},
+    {{"guest.data_dpl", "26.3.1.2", GS_},
+     [](const Ctx& c) -> Msg {
+       if (v86(c) || unrestricted(c)) return std::nullopt;
+       for (unsigned i : g::kData) {
+         const Seg s = seg(c, i);
+         // Data and non-conforming code (types 0-11): DPL >= RPL.
+         if (!s.usable() || s.type() > 11 || s.dpl() >= s.rpl()) continue;
+         return seg_msg(i, "DPL " + std::to_string(s.dpl()) + " must be >= selector RPL " + std::to_string(s.rpl()));
+       }
+       return std::nullopt;
+     }},
+    {{"guest.present", "26.3.1.2", GS_},
+     [](const Ctx& c) {
+       return pm_segments(c, [](const Seg& s, unsigned i) -> Msg {
+         if (s.ar & g::AR_P) return std::nullopt;
+         return seg_msg(i, "access rights: P (bit 7) must be 1");
+       });
+     }},
+    {{"guest.ar_reserved_11_8", "26.3.1.2", GS_},
+     [](const Ctx& c) {
+       return pm_segments(c, [](const Seg& s, unsigned i) -> Msg {
+         if (!(s.ar & 0xF00)) return std::nullopt;
+         return seg_msg(i, "access rights " + hex(s.ar) + ": bits 11:8 must be 0");
+       });
+     }},
+    {{"guest.granularity", "26.3.1.2", GS_},
+     [](const Ctx& c) { return pm_segments(c, granularity); }},
+    {{"guest.ar_reserved_31_17", "26.3.1.2", GS_},
+     [](const Ctx& c) {
+       return pm_segments(c, [](const Seg& s, unsigned i) -> Msg {
+         if (!(s.ar & 0xFFFE0000)) return std::nullopt;
+         return seg_msg(i, "access rights " + hex(s.ar) + ": bits 31:17 must be 0");
+       });
+     }},
+    {{"guest.tr_access_rights", "26.3.1.2", GS_}, [](const Ctx& c) { return system_segment(c, g::TR); }},
+    {{"guest.ldtr_access_rights", "26.3.1.2", GS_}, [](const Ctx& c) { return system_segment(c, g::LDTR); }},
+
+    // 26.3.1.3 GDTR and IDTR
+    {{"guest.gdtr_idtr_base", "26.3.1.3", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!canonical(c(g::GDTR_BASE))) return "guest GDTR base " + hex(c(g::GDTR_BASE)) + " is not canonical";
+       if (!canonical(c(g::IDTR_BASE))) return "guest IDTR base " + hex(c(g::IDTR_BASE)) + " is not canonical";
+       return std::nullopt;
+     }},
+    {{"guest.gdtr_idtr_limit", "26.3.1.3", GS_},
+     [](const Ctx& c) -> Msg {
+       if (c(g::GDTR_LIMIT) >> 16) return "guest GDTR limit " + hex(c(g::GDTR_LIMIT)) + ": bits 31:16 must be 0";
+       if (c(g::IDTR_LIMIT) >> 16) return "guest IDTR limit " + hex(c(g::IDTR_LIMIT)) + ": bits 31:16 must be 0";
+       return std::nullopt;
+     }},
+
+    // 26.3.1.4 RIP and RFLAGS
+    {{"guest.rip", "26.3.1.4", GS_},
+     [](const Ctx& c) -> Msg {
+       if ((c(g::RIP) >> 32) == 0) return std::nullopt;
+       return "guest RIP " + hex(c(g::RIP)) + ": bits 63:32 must be 0 outside IA-32e mode";
+     }},
+    {{"guest.rflags_reserved", "26.3.1.4", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t v = c(g::RFLAGS);
+       if ((v & ~0x3F7FD7ull) == 0 && (v & 2)) return std::nullopt;
+       return "guest RFLAGS " + hex(v) + ": bits 63:22, 15, 5 and 3 must be 0 and bit 1 must be 1";
+     }},
+    {{"guest.rflags_vm", "26.3.1.4", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!v86(c) || guest_pe(c)) return std::nullopt;
+       return "guest RFLAGS.VM must be 0 when guest CR0.PE = 0 (unrestricted guest)";
+     }},
+    {{"guest.rflags_if_for_interrupt", "26.3.1.4", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!injecting(c) || intr_type(c) != kExtIntr || (c(g::RFLAGS) & g::RF_IF)) return std::nullopt;
+       return std::string("guest RFLAGS.IF must be 1 when injecting an external interrupt");
+     }},
+
+    // 26.3.1.5 non-register state
+    {{"guest.activity_state", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t a = c(g::ACTIVITY) & 0xFFFFFFFF;
+       if (a == 0) return std::nullopt;
+       if (a > 3) return "guest activity state " + std::to_string(a) + " is not 0-3";
+       if (!((c.lim.activity_states >> (a - 1)) & 1))
+         return "guest activity state " + std::to_string(a) + " is not supported (IA32_VMX_MISC bits 8:6)";
+       return std::nullopt;
+     }},
+    {{"guest.activity_hlt_ss_dpl", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if ((c(g::ACTIVITY) & 0xFFFFFFFF) != 1 || seg(c, g::SS).dpl() == 0) return std::nullopt;
+       return "guest activity state HLT requires SS DPL 0, not " + std::to_string(seg(c, g::SS).dpl());
+     }},
+    {{"guest.activity_blocking", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if ((c(g::ACTIVITY) & 0xFFFFFFFF) == 0 || !(c(g::INTERRUPTIBILITY) & (g::BLOCK_STI | g::BLOCK_MOVSS)))
+         return std::nullopt;
+       return std::string("guest activity state must be active (0) with blocking by STI or MOV SS");
+     }},
+    {{"guest.activity_injection", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       const uint64_t a = c(g::ACTIVITY) & 0xFFFFFFFF;
+       if (!injecting(c) || a == 0) return std::nullopt;
+       const unsigned t = intr_type(c), v = intr_vector(c);
+       // HLT: external interrupt, NMI, #DB, #MC or a pending MTF; shutdown: NMI or #MC;
+       // wait-for-SIPI: nothing.
+       const bool hw_db_mc = t == kHwException && (v == 1 || v == 18);
+       if (a == 1 && (t == kExtIntr || t == kNmi || hw_db_mc || t == kOtherEvent)) return std::nullopt;
+       if (a == 2 && (t == kNmi || (t == kHwException && v == 18))) return std::nullopt;
+       return "guest activity state " + std::to_string(a) + " does not allow injecting type " + std::to_string(t) +
+              " vector " + std::to_string(v);
+     }},
+    {{"guest.interruptibility_reserved", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       // Bits 31:5 reserved; bit 4 (enclave interruption) too without SGX.
+       if ((c(g::INTERRUPTIBILITY) & 0xFFFFFFF0) == 0) return std::nullopt;
+       return "guest interruptibility state " + hex(c(g::INTERRUPTIBILITY)) + ": bits 31:4 must be 0";
+     }},
+    {{"guest.interruptibility_sti_and_mov_ss", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if ((c(g::INTERRUPTIBILITY) & 3) != 3) return std::nullopt;
+       return std::string("guest interruptibility state: blocking by STI and by MOV SS cannot both be 1");
+     }},
+    {{"guest.interruptibility_sti_needs_if", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(c(g::INTERRUPTIBILITY) & g::BLOCK_STI) || (c(g::RFLAGS) & g::RF_IF)) return std::nullopt;
+       return std::string("guest interruptibility state: blocking by STI requires RFLAGS.IF = 1");
+     }},
+    {{"guest.interruptibility_injection", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!injecting(c)) return std::nullopt;
+       const uint64_t b = c(g::INTERRUPTIBILITY);
+       const unsigned t = intr_type(c);
+       if (t == kExtIntr && (b & (g::BLOCK_STI | g::BLOCK_MOVSS)))
+         return std::string("injecting an external interrupt requires no blocking by STI or MOV SS");
+       if (t == kNmi && (b & g::BLOCK_MOVSS)) return std::string("injecting an NMI requires no blocking by MOV SS");
+       if (t == kNmi && (c.pin & pin::VIRTUAL_NMI) && (b & g::BLOCK_NMI))
+         return std::string("injecting an NMI with \"virtual NMIs\" = 1 requires no blocking by NMI");
+       return std::nullopt;
+     }},
+    {{"guest.interruptibility_smi", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if (!(c(g::INTERRUPTIBILITY) & g::BLOCK_SMI)) return std::nullopt;
+       return std::string("guest interruptibility state: blocking by SMI (bit 2) must be 0 outside SMM");
+     }},
+    {{"guest.pending_debug_reserved", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       // Bits 11:4, 13, 15 and 63:16 (bit 16, RTM, is reserved without RTM) are reserved.
+       const uint64_t v = c(g::PENDING_DBG);
+       if ((v & ~0x500Full) == 0) return std::nullopt;
+       return "guest pending debug exceptions " + hex(v) + ": bits 11:4, 13, 15 and 63:16 must be 0";
+     }},
+    {{"guest.pending_debug_bs", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       // With blocking by STI or MOV SS, or in HLT: BS (bit 14) = RFLAGS.TF and not DEBUGCTL.BTF.
+       const bool blocked = (c(g::INTERRUPTIBILITY) & 3) || (c(g::ACTIVITY) & 0xFFFFFFFF) == 1;
+       if (!blocked) return std::nullopt;
+       const bool want = (c(g::RFLAGS) & g::RF_TF) && !(c(g::DEBUGCTL) & 2);
+       const bool bs = c(g::PENDING_DBG) & (1u << 14);
+       if (bs == want) return std::nullopt;
+       std::string m = "guest pending debug exceptions: BS (bit 14) must be ";
+       m += want ? "1" : "0";
+       m += " when RFLAGS.TF = " + std::to_string((c(g::RFLAGS) >> 8) & 1) + " and IA32_DEBUGCTL.BTF = " +
+            std::to_string((c(g::DEBUGCTL) >> 1) & 1) + " with blocking by STI/MOV SS or in HLT";
+       return m;
+     }},
+    {{"guest.vmcs_link_pointer", "26.3.1.5", GS_},
+     [](const Ctx& c) -> Msg {
+       if (c(g::LINK) == ~0ull) return std::nullopt;
+       return "VMCS link pointer " + hex(c(g::LINK)) +
+              " must be FFFFFFFF_FFFFFFFFH (VMCS shadowing is not implemented)";
+     }},
+};
+
 }  // namespace
 
 EntryLimits EntryLimits::from(const Capabilities& caps) {
@@ -516,7 +956,38 @@ EntryLimits EntryLimits::from(const Capabilities& caps) {
   l.cr4_fixed0 = Capabilities::cr4_fixed0();
   l.cr4_fixed1 = Capabilities::cr4_fixed1();
   l.phys_addr_bits = kPhysAddrBits;
+  l.activity_states = unsigned(misc >> 6) & 7;
   return l;
+}
+
+namespace {
+Ctx make_ctx(const VmcsReader& read, const EntryLimits& lim) {
+  const uint32_t primary = uint32_t(read(f::PRIMARY));
+  return Ctx{read,
+             lim,
+             uint32_t(read(f::PIN)),
+             primary,
+             (primary & pri::SECONDARY) ? uint32_t(read(f::SECONDARY)) : 0,
+             uint32_t(read(f::EXIT)),
+             uint32_t(read(f::ENTRY))};
+}
+}  // namespace
+
+std::optional<EntryCheckFailure> check_guest_state(const VmcsReader& read, const EntryLimits& lim) {
+  const Ctx c = make_ctx(read, lim);
+  for (const Check& k : kGuestChecks) {
+    if (Msg m = k.run(c)) return EntryCheckFailure{k.info.error, k.info.id, k.info.section, std::move(*m)};
+  }
+  return std::nullopt;
+}
+
+std::span<const EntryCheckInfo> guest_check_list() {
+  static const auto list = [] {
+    std::array<EntryCheckInfo, std::size(kGuestChecks)> a{};
+    for (size_t i = 0; i < a.size(); ++i) a[i] = kGuestChecks[i].info;
+    return a;
+  }();
+  return list;
 }
 
 std::optional<EntryCheckFailure> check_controls_and_host(const VmcsReader& read, const EntryLimits& lim) {

@@ -33,6 +33,10 @@ namespace vt {
 // VM-instruction errors of VM entry (SDM Vol.3 30.4, Table 30-1).
 constexpr uint32_t kErrEntryInvalidControls = 7;
 constexpr uint32_t kErrEntryInvalidHostState = 8;
+// A guest-state check failure is not a VM-instruction error but a VM exit with basic exit
+// reason 33 and bit 31 set ("VM-entry failure due to invalid guest state", SDM 26.8, Vol.3
+// Appendix C). EntryCheckFailure::error holds 33 for those.
+constexpr uint32_t kExitInvalidGuestState = 33;
 
 // What the checks compare the VMCS against: the capability MSRs of the processor.
 struct EntryLimits {
@@ -45,12 +49,13 @@ struct EntryLimits {
   uint64_t ept_vpid_cap;
   uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
   unsigned phys_addr_bits;  // MAXPHYADDR
+  unsigned activity_states;  // MISC bits 8:6 (HLT, shutdown, wait-for-SIPI) as bits 2:0
 
   static EntryLimits from(const Capabilities& caps);
 };
 
 struct EntryCheckFailure {
-  uint32_t error;       // 7 or 8
+  uint32_t error;       // VM-instruction error 7 or 8, or exit reason 33 (guest state)
   std::string id;       // stable, e.g. "host.cr0_fixed"
   std::string section;  // SDM Vol.3 section, e.g. "26.2.2"
   std::string message;  // one line
@@ -71,5 +76,16 @@ struct EntryCheckInfo {
   uint32_t error;
 };
 std::span<const EntryCheckInfo> entry_check_list();
+
+// The checks on the guest-state area, SDM 26.3.1.1-26.3.1.5 in order (run after
+// check_controls_and_host passed, so they may assume valid controls); the first failure
+// (error kExitInvalidGuestState), or nothing. Guests are outside IA-32e mode here (the
+// "IA-32e mode guest" control is already refused by 26.2.4), so the IA-32e-only rules are
+// vacuous. Not checked (yet): the VMCS link pointer's target when it is not all ones (it
+// must be all ones: VMCS shadowing is not implemented), SMM-related rules (entry to SMM is 0),
+// the enclave-interruption bit (no SGX: reserved), IA32_PERF_GLOBAL_CTRL, IA32_BNDCFGS,
+// IA32_RTIT_CTL, CET and PKRS state (their load controls are never allowed-1).
+std::optional<EntryCheckFailure> check_guest_state(const VmcsReader& read, const EntryLimits& lim);
+std::span<const EntryCheckInfo> guest_check_list();
 
 }  // namespace vt

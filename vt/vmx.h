@@ -9,7 +9,9 @@
 // of the SDM's instruction pages; VMLAUNCH/VMRESUME up to their pre-entry checks (CPL, no
 // current VMCS, blocking by MOV SS → error 26, launch state → errors 4/5) and the checks on
 // controls and host state (entry_checks.h → errors 7/8, the failing check kept for dump()),
-// after which the run stops with "VM entry is not implemented yet" (cpu::NotImplemented):
+// then on the guest state (SDM 26.3.1; a failure would be a VM exit with reason 33, which does
+// not exist yet: the run stops naming the check, kept as error 33), after which the run
+// stops with "VM entry is not implemented yet" (cpu::NotImplemented):
 // no entry is faked. INVEPT/INVVPID are #UD (not decoded, not advertised). The capability MSRs come
 // from capabilities.h.
 //

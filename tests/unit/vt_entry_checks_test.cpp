@@ -13,6 +13,7 @@
 
 #include "cpu/cpu.h"
 #include "tests/unit/cpu_sys_fixture.h"
+#include "tests/unit/vt_guest_state.h"
 #include "vt/entry_checks.h"
 #include "vt/vmx.h"
 
@@ -531,6 +532,8 @@ class EntryChecksCpu : public cputest::SysTest {
     cpu.write_cr0(cpu.state().cr0 | cpu::cr0::NE);
     cpu.write_cr4(cpu::cr4::VMXE);
     cpu.state().msrs.feature_control = 5;
+    // A valid guest state (SDM 26.3.1) so that passing entries reach the not-implemented stop.
+    const auto guest = vttest::guest_state_from(cpu.state(), cpu.flags());
     for (uint32_t r : {kVmxon, kVmcs}) bus.set_dword(r, vt::kVmcsRevision);
     bus.set_dword(cputest::kData, kVmxon);
     bus.set_dword(cputest::kData + 8, kVmcs);
@@ -543,6 +546,10 @@ class EntryChecksCpu : public cputest::SysTest {
     v[kHostCr3] = cpu.state().cr3;
     v[kHostCr4] = cpu.state().cr4;
     for (const auto& [enc, val] : v) write(enc, uint32_t(val));
+    for (const auto& [enc, val] : guest) {
+      write(enc, uint32_t(val));
+      if (enc == vttest::kLinkPointer) write(enc + 1, uint32_t(val >> 32));  // the high half
+    }
   }
 
   // Runs one instruction at kCode; returns the arithmetic flags afterwards (ZF = VMfailValid).
@@ -582,7 +589,7 @@ TEST_F(EntryChecksCpu, AValidConfigurationReachesTheNotImplementedStop) {
   EXPECT_EQ(exec(kVmlaunch), uint32_t(cpu::flag::ARITH));  // flags untouched
   EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
   EXPECT_NE(cpu.stop_detail().find("VM entry is not implemented yet (VMLAUNCH)"), std::string::npos);
-  EXPECT_NE(cpu.stop_detail().find("controls and host state passed"), std::string::npos) << cpu.stop_detail();
+  EXPECT_NE(cpu.stop_detail().find("controls, host and guest state passed"), std::string::npos) << cpu.stop_detail();
   EXPECT_FALSE(vmx.last_entry_failure().has_value());
   EXPECT_FALSE(vmx.state().launched);
 }
@@ -650,7 +657,7 @@ TEST_F(EntryChecksCpu, VmresumeRunsTheSameChecks) {
   write(kExitStore, 0x49000);
   exec(kVmresume);
   EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
-  EXPECT_NE(cpu.stop_detail().find("(VMRESUME): controls and host state passed"), std::string::npos);
+  EXPECT_NE(cpu.stop_detail().find("(VMRESUME): controls, host and guest state passed"), std::string::npos);
 }
 
 TEST_F(EntryChecksCpu, LastFailureSurvivesSaveAndLoad) {
