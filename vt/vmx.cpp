@@ -381,7 +381,17 @@ std::string Vmx::dump() const {
   out += s_.launched ? "launched" : "clear";
   out += "\n";
   if (const auto& f = s_.last_entry_failure) {
-    out += "last_entry_failure=error " + std::to_string(f->error) + " check " + f->id + " (SDM " + f->section + ")\n";
+    // Controls and host state fail with a VM-instruction error (7, 8); guest state with
+    // the entry-failure exit reason 33.
+    std::string line = "last_entry_failure=";
+    line += f->error == kExitInvalidGuestState ? "exit reason " : "error ";
+    line += std::to_string(f->error);
+    line += " check ";
+    line += f->id;
+    line += " (SDM ";
+    line += f->section;
+    line += ")\n";
+    out += line;
     out += "last_entry_failure_message=" + f->message + "\n";
   }
   if (s_.current_vmcs != kInvalidVmcs) {

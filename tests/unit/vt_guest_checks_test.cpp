@@ -540,6 +540,9 @@ TEST_F(GuestChecksCpu, AGuestStateFailureStopsNamingTheCheck) {
   ASSERT_TRUE(vmx.last_entry_failure().has_value());
   EXPECT_EQ(vmx.last_entry_failure()->error, 33u);
   EXPECT_EQ(vmx.last_entry_failure()->id, "guest.cs_type");
+  EXPECT_NE(vmx.dump().find("last_entry_failure=exit reason 33 check guest.cs_type (SDM 26.3.1.2)\n"),
+            std::string::npos)
+      << vmx.dump();
   EXPECT_FALSE(vmx.state().launched);
   // Kept across save/load (the id is validated against both tables).
   platform::StateWriter w;
