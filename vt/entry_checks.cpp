@@ -971,46 +971,41 @@ Ctx make_ctx(const VmcsReader& read, const EntryLimits& lim) {
              uint32_t(read(f::EXIT)),
              uint32_t(read(f::ENTRY))};
 }
-}  // namespace
 
-std::optional<EntryCheckFailure> check_guest_state(const VmcsReader& read, const EntryLimits& lim) {
+// The first check of `table` (in SDM order) that fails, or nothing.
+template <size_t N>
+std::optional<EntryCheckFailure> first_failure(const Check (&table)[N], const VmcsReader& read,
+                                               const EntryLimits& lim) {
   const Ctx c = make_ctx(read, lim);
-  for (const Check& k : kGuestChecks) {
+  for (const Check& k : table) {
     if (Msg m = k.run(c)) return EntryCheckFailure{k.info.error, k.info.id, k.info.section, std::move(*m)};
   }
   return std::nullopt;
 }
 
+template <size_t N>
+std::array<EntryCheckInfo, N> infos_of(const Check (&table)[N]) {
+  std::array<EntryCheckInfo, N> a{};
+  for (size_t i = 0; i < N; ++i) a[i] = table[i].info;
+  return a;
+}
+}  // namespace
+
+std::optional<EntryCheckFailure> check_guest_state(const VmcsReader& read, const EntryLimits& lim) {
+  return first_failure(kGuestChecks, read, lim);
+}
+
 std::span<const EntryCheckInfo> guest_check_list() {
-  static const auto list = [] {
-    std::array<EntryCheckInfo, std::size(kGuestChecks)> a{};
-    for (size_t i = 0; i < a.size(); ++i) a[i] = kGuestChecks[i].info;
-    return a;
-  }();
+  static const auto list = infos_of(kGuestChecks);
   return list;
 }
 
 std::optional<EntryCheckFailure> check_controls_and_host(const VmcsReader& read, const EntryLimits& lim) {
-  const uint32_t primary = uint32_t(read(f::PRIMARY));
-  const Ctx c{read,
-              lim,
-              uint32_t(read(f::PIN)),
-              primary,
-              (primary & pri::SECONDARY) ? uint32_t(read(f::SECONDARY)) : 0,
-              uint32_t(read(f::EXIT)),
-              uint32_t(read(f::ENTRY))};
-  for (const Check& k : kChecks) {
-    if (Msg m = k.run(c)) return EntryCheckFailure{k.info.error, k.info.id, k.info.section, std::move(*m)};
-  }
-  return std::nullopt;
+  return first_failure(kChecks, read, lim);
 }
 
 std::span<const EntryCheckInfo> entry_check_list() {
-  static const auto list = [] {
-    std::array<EntryCheckInfo, std::size(kChecks)> a{};
-    for (size_t i = 0; i < a.size(); ++i) a[i] = kChecks[i].info;
-    return a;
-  }();
+  static const auto list = infos_of(kChecks);
   return list;
 }
 
