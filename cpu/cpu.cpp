@@ -297,6 +297,8 @@ void Cpu::execute_one() {
     if (tf && !s_.halted && !ss_shadow_) deliver_exception(Fault{DB, false, 0}, true);
   } catch (const Fault& f) {
     fault_in_instruction(f, start_ip);
+  } catch (const VmExit& e) {
+    vm_exit_in_instruction(e, start_ip);
   } catch (const NotImplemented& n) {
     not_implemented_in_instruction(n, start_ip);
   }
@@ -311,6 +313,25 @@ void Cpu::fault_in_instruction(const Fault& f, uint64_t ip) {
   s_.cycles += cur_ ? cur_->cost : 1;
   cur_ = nullptr;
   deliver_exception(f, false);
+}
+
+// An instruction that causes a VM exit has no effect (SDM Vol.3 27.1): RIP stays at it and
+// it does not retire; it took its base cost.
+void Cpu::vm_exit_in_instruction(const VmExit& e, uint64_t ip) {
+  repeating_ = false;
+  mid_rep_ = false;
+  s_.rip = ip;
+  next_ip_ = ip;
+  const unsigned len = cur_ ? cur_->len : 0;
+  s_.cycles += cur_ ? cur_->cost : 1;
+  cur_ = nullptr;
+  attn_.end_block = true;
+  virt_->vm_exit(*this, e, len);
+}
+
+void Cpu::vm_exit_now(const VmExit& e) {
+  attn_.end_block = true;
+  virt_->vm_exit(*this, e, 0);
 }
 
 void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
@@ -442,6 +463,9 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
     // fetch that faulted: cur_ is null then, and ip the block's address).
     n += (cur_ ? uint64_t(cur_ - first) : 0) + 1;
     fault_in_instruction(f, faulting_ip(first, ip, mask));
+  } catch (const VmExit& e) {
+    n += (cur_ ? uint64_t(cur_ - first) : 0) + 1;
+    vm_exit_in_instruction(e, faulting_ip(first, ip, mask));
   } catch (const NotImplemented& n_) {
     n += (cur_ ? uint64_t(cur_ - first) : 0) + 1;
     not_implemented_in_instruction(n_, faulting_ip(first, ip, mask));
@@ -614,6 +638,7 @@ uint64_t Cpu::state_hash() const {
   for (uint64_t d : s_.dr) mix(d);
   mix(s_.cpl);
   mix(s_.halted);
+  mix(s_.non_root);
   mix(s_.cycles);
   mix(s_.instret);
   return h;

@@ -19,10 +19,10 @@
 #include "cpu/decoder/insn.h"
 #include "cpu/observer.h"
 #include "cpu/state.h"
+#include "cpu/virtualization.h"
 
 namespace cpu {
 
-class Virtualization;
 struct CycleModel;
 struct DecodeBlock;  // cpu/internal.h
 
@@ -37,6 +37,9 @@ struct Fault {
   uint8_t vector;
   bool has_error_code;
   uint32_t error_code;
+  // #PF: the linear address, loaded into CR2 when the fault is delivered (not when it is
+  // raised: a page fault that causes a VM exit leaves CR2 alone, SDM Vol.3 27.1).
+  uint64_t address = 0;
 };
 
 // Thrown for behaviour this version does not implement (task switch, V86 mode, ...):
@@ -101,7 +104,9 @@ class Cpu {
     if (s_.eflags & flag::VM) return Mode::Virtual8086;
     return Mode::Protected;
   }
-  ModeInfo mode_info() const { return ModeInfo{mode(), s_.cpl, 0}; }
+  // vmx_level: 1 in VMX non-root operation. The hardware has one level; deeper nesting
+  // exists only in a hypervisor's software (docs/VT.md "Nesting").
+  ModeInfo mode_info() const { return ModeInfo{mode(), s_.cpl, uint8_t(s_.non_root ? 1 : 0)}; }
   uint32_t flags() const;     // EFLAGS with the lazily kept arithmetic flags folded in
   void set_flags(uint32_t v); // raw write, no privilege checks
 
@@ -110,6 +115,13 @@ class Cpu {
   const EventCounts& event_counts() const { return counts_; }
   void count_event(EventKind k) { ++counts_.by_kind[static_cast<unsigned>(k)]; }
   void set_virtualization(Virtualization* v) { virt_ = v; }
+  // VMX non-root operation (set by vt/ at VM entry and exit): the CPU consults the
+  // Virtualization's non-root hooks while it is true.
+  bool non_root() const { return s_.non_root; }
+  void set_non_root(bool on) {
+    s_.non_root = on;
+    attn_.end_block = true;
+  }
   void set_cycle_model(const CycleModel* m);
   const CycleModel& cycle_model() const { return *model_; }
 
@@ -430,6 +442,31 @@ class Cpu {
     attn_.end_block = true;
   }
 
+  // A VM exit between instructions (an exception or interrupt being delivered, a triple
+  // fault): RIP is where the guest would continue. Only in non-root operation.
+  void vm_exit_now(const VmExit& e);
+  // A VM exit caused by the current instruction (throws VmExit; the execution loop rewinds
+  // the instruction and performs the exit). Only in non-root operation.
+  [[noreturn]] void vm_exit_insn(const VmExit& e) { throw e; }
+  [[noreturn]] void vm_exit_insn(uint32_t reason, uint64_t qualification = 0) {
+    VmExit e;
+    e.reason = reason;
+    e.qualification = qualification;
+    throw e;
+  }
+  // Delivers an event injected by VM entry (SDM Vol.3 26.6): `type` is the interruption
+  // type of the VM-entry interruption-information field (0 external interrupt, 2 NMI, 3
+  // hardware exception, 4 software interrupt, 5 privileged software exception, 6 software
+  // exception); `insn_len` is the return-address offset for types 4-6.
+  void inject_event(uint8_t vector, unsigned type, bool has_ec, uint32_t ec, unsigned insn_len);
+  // Sets RIP after a change made outside an instruction's normal flow (VM entry, VM exit):
+  // the running instruction continues there.
+  void jump_to(uint64_t rip) {
+    s_.rip = rip;
+    next_ip_ = rip;
+    attn_.end_block = true;
+  }
+
   // Raise a fault (throws Fault).
   [[noreturn]] void fault(uint8_t vector);
   [[noreturn]] void fault(uint8_t vector, uint32_t error_code);
@@ -450,6 +487,15 @@ class Cpu {
   // Events are blocked by MOV SS / POP SS: the previous instruction loaded SS (VMX
   // "blocking by MOV SS", SDM Vol.3 24.4.2; VMLAUNCH fails with error 26).
   bool blocking_by_mov_ss() const { return s_.instret < mov_ss_until_; }
+  // Blocking by STI or MOV SS is in force for the next instruction (VMX interruptibility
+  // state, SDM Vol.3 24.4.2).
+  bool interrupt_shadow() const { return s_.instret < s_.shadow_until; }
+  void clear_interrupt_shadow() {
+    s_.shadow_until = 0;
+    mov_ss_until_ = 0;
+  }
+  // VMX abort and other shutdowns decided outside the CPU: the run stops with Shutdown.
+  void shutdown_now(const std::string& why) { shutdown(why); }
 
   // Control registers (exec/system.cpp): writes with the SDM checks and TLB effects.
   void write_cr0(uint64_t v);
@@ -532,6 +578,7 @@ class Cpu {
                         bool& stop);
   void fault_in_instruction(const Fault& f, uint64_t ip);
   void not_implemented_in_instruction(const NotImplemented& n, uint64_t ip);
+  void vm_exit_in_instruction(const VmExit& e, uint64_t ip);
   bool service_interrupts();  // true if an interrupt was delivered
   // `fault_rf`: the event is a fault-class exception, whose EFLAGS image carries RF=1.
   void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,

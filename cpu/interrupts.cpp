@@ -21,6 +21,19 @@ bool makes_double_fault(uint8_t first, uint8_t second) {
   return false;
 }
 
+// The interruption type of an event (SDM Vol.3 24.8.3): 0 external interrupt, 2 NMI,
+// 3 hardware exception, 4 software interrupt, 6 software exception (INT3, INTO).
+uint32_t vectoring_type(bool exception, InterruptSource src) {
+  if (exception) return src == InterruptSource::Int3 || src == InterruptSource::Into ? 6 : 3;
+  switch (src) {
+    case InterruptSource::Nmi: return 2;
+    case InterruptSource::Software: return 4;
+    case InterruptSource::Int3:
+    case InterruptSource::Into: return 6;
+    default: return 0;
+  }
+}
+
 std::string vector_text(uint8_t v) {
   static const char* const kNames[20] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD",
                                          "#NM", "#DF", "#9",  "#TS", "#NP", "#SS", "#GP",
@@ -32,6 +45,13 @@ std::string vector_text(uint8_t v) {
 }  // namespace
 
 void Cpu::shutdown(const std::string& why) {
+  // In VMX non-root operation a triple fault is a VM exit (SDM Vol.3 25.2).
+  if (s_.non_root) {
+    VmExit e;
+    e.reason = exit_reason::TripleFault;
+    vm_exit_now(e);
+    return;
+  }
   pending_stop_ = StopReason::Shutdown;
   stop_detail_ = why;
   s_.halted = true;
@@ -49,6 +69,17 @@ void Cpu::shutdown(const std::string& why) {
 // Delivers an exception or interrupt, handling faults during delivery: a contributory or
 // page fault during delivery becomes #DF; a fault while delivering #DF shuts down.
 void Cpu::deliver_exception(const Fault& f, bool trap) {
+  // In VMX non-root operation the exception bitmap may make it a VM exit (SDM Vol.3 25.2),
+  // before anything is delivered: a page fault that exits leaves CR2 unchanged (27.1).
+  if (s_.non_root) {
+    VmExit e;
+    if (virt_->exception_exits(*this, f.vector, f.has_error_code, f.error_code, false, e)) {
+      if (f.vector == PF) e.qualification = f.address;
+      vm_exit_now(e);
+      return;
+    }
+  }
+  if (f.vector == PF) s_.cr2 = f.address;
   // SDM Vol.3 17.3.1.1: RF=1 in the image of a fault, and of a trap that follows a REP
   // iteration other than the last.
   deliver_event(f.vector, InterruptSource::External, f.has_error_code, f.error_code, true,
@@ -93,10 +124,27 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
                  " at " + where);
         return;
       }
+      // The event being delivered, for the IDT-vectoring information of a VM exit the
+      // second exception causes (SDM Vol.3 27.2.4).
+      const uint32_t vectoring = 0x80000000u | cur.vector | (vectoring_type(exc, src) << 8) |
+                                 (cur.has_error_code ? 0x800u : 0u);
+      const uint32_t vectoring_ec = cur.error_code;
       if (exc && makes_double_fault(cur.vector, g.vector)) cur = Fault{DF, true, 0};
       else cur = g;
       exc = true;
       src = InterruptSource::External;
+      if (g.vector == PF && cur.vector == DF) s_.cr2 = g.address;  // the #PF was reported
+      if (s_.non_root) {
+        VmExit e;
+        if (virt_->exception_exits(*this, cur.vector, cur.has_error_code, cur.error_code, false, e)) {
+          if (cur.vector == PF) e.qualification = cur.address;
+          e.idt_vectoring_info = vectoring;
+          e.idt_vectoring_error = vectoring_ec;
+          vm_exit_now(e);
+          return;
+        }
+      }
+      if (cur.vector == PF) s_.cr2 = cur.address;
     } catch (const NotImplemented& n) {
       pending_stop_ = StopReason::NotImplemented;
       stop_detail_ = n.what;
@@ -128,6 +176,13 @@ bool Cpu::service_interrupts() {
 void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
   // INT n / INT3 / INTO / INT1: the return address is the next instruction. A fault during
   // delivery propagates to the instruction (restartable, reported at its address).
+  // INT3 and INTO raise #BP and #OF: in VMX non-root operation the exception bitmap may
+  // make them VM exits, as software exceptions with the instruction's length (SDM Vol.3
+  // 25.2, 27.2.2). The exit rewinds to the instruction.
+  if (s_.non_root && (src == InterruptSource::Int3 || src == InterruptSource::Into)) {
+    VmExit e;
+    if (virt_->exception_exits(*this, vector, false, 0, true, e)) vm_exit_insn(e);
+  }
   count_event((src == InterruptSource::Software) ? EventKind::Interrupt : EventKind::Exception);
   if (obs_) {
     Event e;
@@ -284,6 +339,39 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   s_.eflags = nf | flag::FIXED1;
   lf_live_ = false;
   set_cpl(new_cpl);
+}
+
+}  // namespace cpu
+
+namespace cpu {
+
+// SDM Vol.3 26.6.1: an event injected by VM entry is delivered as if it had occurred at the
+// guest's first instruction boundary, through the guest IDT; faults during its delivery are
+// handled as for any event (#DF, triple fault, which in non-root operation may exit).
+void Cpu::inject_event(uint8_t vector, unsigned type, bool has_ec, uint32_t ec, unsigned insn_len) {
+  s_.halted = false;
+  switch (type) {
+    case 0:  // external interrupt
+      deliver_event(vector, InterruptSource::External, false, 0, false);
+      break;
+    case 2:  // NMI: blocks further NMIs until IRET (SDM 26.6.1.2)
+      s_.nmi_blocked = true;
+      deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
+      break;
+    case 3:  // hardware exception (CR2 is not loaded: the VMM sets the guest's CR2)
+      deliver_event(vector, InterruptSource::External, has_ec, ec, true, vector != DF);
+      break;
+    default: {  // 4 software interrupt, 5 privileged software exception, 6 software exception
+      // The return address is past the instruction that raised it (VM-entry instruction
+      // length); INT n, INT3 and INTO check the gate DPL (type 5, INT1, does not).
+      s_.rip = (s_.rip + insn_len) & ip_mask();
+      const InterruptSource src = type == 4 ? InterruptSource::Software
+                                  : type == 6 ? InterruptSource::Int3 : InterruptSource::External;
+      deliver_event(vector, src, type == 5 && has_ec, ec, type == 5);
+      break;
+    }
+  }
+  next_ip_ = s_.rip;
 }
 
 }  // namespace cpu

@@ -73,6 +73,12 @@ struct Event {
   Sensitive sensitive = Sensitive::Sgdt;
   bool trapped = false;
   std::string detail;
+  // VmEntry / VmExit (cs:ip are the guest's: where it resumes / where it left). `reason` is
+  // the exit reason's name (vt/exit_reasons.h), `detail` the qualification in words.
+  uint32_t exit_reason = 0;        // VmExit: basic reason; bit 31 for a VM-entry failure
+  uint64_t exit_qualification = 0;
+  uint8_t insn_len = 0;            // VmExit: length of the instruction that exited (0: an event)
+  uint64_t transition_cycles = 0;  // what the transition cost (cycle model)
 };
 
 // Events counted by kind whether or not an observer is attached (the run summary needs no

@@ -128,6 +128,7 @@ struct State {
   // Interrupt shadow after STI / MOV SS / POP SS: the instruction count at which it ends.
   uint64_t shadow_until = 0;
   bool nmi_blocked = false;  // from NMI delivery until the next IRET
+  bool non_root = false;     // VMX non-root operation (vt/ sets it at VM entry and exit)
   uint64_t cycles = 0;
   uint64_t instret = 0;
 

@@ -5,11 +5,13 @@
 // capability MSRs exist and the VMX instructions are decoded to vmx_instruction(). Without
 // one, all of that is absent (#UD, #GP) as on a processor without VMX.
 //
-// Root-mode hooks (this landing): the VMX instructions, the capability MSRs, and the CR0/
-// CR4 restrictions of VMX operation (SDM Vol.3 23.8). Non-root hooks (the VM-entry landing,
-// docs/VT.md "Plan"): the CPU will ask, only while the guest runs in VMX non-root
-// operation, whether an instruction or event exits; an exit is a C++ exception caught in
-// the execution loop like Fault, so the instruction has no effect.
+// Root-mode hooks: the VMX instructions, the capability MSRs, and the CR0/CR4 restrictions
+// of VMX operation (SDM Vol.3 23.8). Non-root hooks: the CPU asks, only while the guest runs
+// in VMX non-root operation (Cpu::non_root()), whether an instruction or event exits. An
+// instruction that exits throws VmExit from its handler before it has any effect; the
+// execution loop catches it next to Fault, puts RIP back at the instruction and calls
+// vm_exit(). Events between instructions (exceptions being delivered, interrupts, triple
+// fault) call Cpu::vm_exit_now() directly.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,37 @@
 namespace cpu {
 
 class Cpu;
+
+// Basic exit reasons (SDM Vol.3 Appendix C, Table C-1).
+namespace exit_reason {
+constexpr uint16_t ExceptionOrNmi = 0, ExternalInterrupt = 1, TripleFault = 2, Init = 3,
+                   InterruptWindow = 7, NmiWindow = 8, TaskSwitch = 9, Cpuid = 10, Getsec = 11,
+                   Hlt = 12, Invd = 13, Invlpg = 14, Rdpmc = 15, Rdtsc = 16, Rsm = 17,
+                   Vmcall = 18, Vmclear = 19, Vmlaunch = 20, Vmptrld = 21, Vmptrst = 22,
+                   Vmread = 23, Vmresume = 24, Vmwrite = 25, Vmxoff = 26, Vmxon = 27,
+                   CrAccess = 28, MovDr = 29, IoInstruction = 30, Rdmsr = 31, Wrmsr = 32,
+                   InvalidGuestState = 33, MsrLoading = 34, Mwait = 36, MonitorTrapFlag = 37,
+                   Monitor = 39, Pause = 40, MachineCheck = 41, TprBelowThreshold = 43,
+                   ApicAccess = 44, GdtrIdtrAccess = 46, LdtrTrAccess = 47,
+                   EptViolation = 48, EptMisconfig = 49, Invept = 50, Rdtscp = 51,
+                   PreemptionTimer = 52, Invvpid = 53, Wbinvd = 54, Xsetbv = 55;
+constexpr uint32_t kEntryFailure = 1u << 31;  // bit 31: VM-entry failure (SDM 26.8)
+constexpr unsigned kCount = 70;               // reasons 0..69 (counters, names)
+}  // namespace exit_reason
+
+// A VM exit: its basic reason and the exit-information fields it writes (SDM Vol.3 27.2).
+// Fields an exit does not use stay 0.
+struct VmExit {
+  uint32_t reason = 0;             // basic reason (bits 15:0); bit 31 for entry failures
+  uint64_t qualification = 0;      // exit qualification (SDM 27.2.1)
+  uint64_t guest_linear = 0;       // guest-linear address (some exits)
+  uint64_t guest_physical = 0;     // guest-physical address (EPT exits)
+  uint32_t interruption_info = 0;  // VM-exit interruption information (SDM 24.9.2)
+  uint32_t interruption_error = 0;
+  uint32_t instruction_info = 0;   // VM-exit instruction information (SDM 27.2.5)
+  uint32_t idt_vectoring_info = 0;  // the event being delivered when the exit happened (27.2.4)
+  uint32_t idt_vectoring_error = 0;
+};
 
 class Virtualization {
  public:
@@ -33,6 +66,20 @@ class Virtualization {
   // MOV to CR0 / CR4 with `value`: false when the value is not allowed now (in VMX
   // operation, the FIXED0/FIXED1 bits; the CPU raises #GP(0)).
   virtual bool cr_write_allowed(const Cpu& cpu, unsigned cr, uint64_t value) const = 0;
+
+  // ---- VMX non-root operation (called only while cpu.non_root()) ----
+  // Performs the VM exit `e`. The CPU has put RIP back at the instruction that caused it
+  // (`insn_len` bytes long; 0 for an exit between instructions) and does nothing more:
+  // saving the guest state, loading the host state and leaving non-root operation are the
+  // callee's. Must not throw.
+  virtual void vm_exit(Cpu& cpu, const VmExit& e, unsigned insn_len) = 0;
+  // HLT (SDM 25.1.3 "HLT exiting"): throws VmExit when the instruction exits.
+  virtual void intercept_hlt(Cpu& cpu) = 0;
+  // An exception about to be delivered to the guest (vector 0-31, NMI excluded; `soft`:
+  // raised by INT3/INTO, instruction length `insn_len`): true when the exception bitmap
+  // makes it a VM exit, filled into `e` (SDM 25.2 "Exceptions").
+  virtual bool exception_exits(Cpu& cpu, uint8_t vector, bool has_ec, uint32_t ec, bool soft,
+                               VmExit& e) = 0;
 };
 
 }  // namespace cpu

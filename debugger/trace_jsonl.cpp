@@ -244,6 +244,15 @@ char* put_event_head(char* p, const cpu::Event& e) {
       p = put_field(p, "size", uint64_t(e.size));
       p = put_field(p, "value", uint64_t(e.value));
       break;
+    case K::VmExit:
+      p = put_field(p, "exit_reason", uint64_t(e.exit_reason));
+      p = put_field(p, "qualification", e.exit_qualification);
+      p = put_field(p, "insn_len", uint64_t(e.insn_len));
+      p = put_field(p, "transition_cycles", e.transition_cycles);
+      break;
+    case K::VmEntry:
+      p = put_field(p, "transition_cycles", e.transition_cycles);
+      break;
     default:  // SensitiveInstruction's text fields come in event_tail()
       break;
   }
@@ -267,9 +276,10 @@ std::string event_tail(const cpu::Event& e) {
     field(out, "detail", e.detail);
   }
   if (e.reason && *e.reason) {
-    out = ",\"reason\":";
+    out += ",\"reason\":";
     out += json_string(e.reason);
   }
+  if (e.kind == cpu::EventKind::VmExit && !e.detail.empty()) field(out, "detail", e.detail);
   out += '}';
   return out;
 }

@@ -21,7 +21,7 @@ constexpr Control kControls[] = {
     {CW::Pin, 7, "process posted interrupts", false},
     {CW::Primary, 2, "interrupt-window exiting", false},
     {CW::Primary, 3, "use TSC offsetting", false},
-    {CW::Primary, 7, "HLT exiting", false},
+    {CW::Primary, 7, "HLT exiting", true},
     {CW::Primary, 9, "INVLPG exiting", false},
     {CW::Primary, 10, "MWAIT exiting", false},
     {CW::Primary, 11, "RDPMC exiting", false},
@@ -58,22 +58,22 @@ constexpr Control kControls[] = {
     {CW::Secondary, 18, "EPT-violation #VE", false},
     {CW::Secondary, 20, "enable XSAVES/XRSTORS", false},
     {CW::Secondary, 25, "use TSC scaling", false},
-    {CW::Exit, 2, "save debug controls", false},  // default 1; TRUE_ MSR may clear
+    {CW::Exit, 2, "save debug controls", true},  // default 1; TRUE_ MSR may clear
     {CW::Exit, 9, "host address-space size", false},
     {CW::Exit, 12, "load IA32_PERF_GLOBAL_CTRL", false},
     {CW::Exit, 15, "acknowledge interrupt on exit", false},
-    {CW::Exit, 18, "save IA32_PAT", false},
-    {CW::Exit, 19, "load IA32_PAT", false},
-    {CW::Exit, 20, "save IA32_EFER", false},
-    {CW::Exit, 21, "load IA32_EFER", false},
+    {CW::Exit, 18, "save IA32_PAT", true},
+    {CW::Exit, 19, "load IA32_PAT", true},
+    {CW::Exit, 20, "save IA32_EFER", true},
+    {CW::Exit, 21, "load IA32_EFER", true},
     {CW::Exit, 22, "save VMX-preemption timer value", false},
-    {CW::Entry, 2, "load debug controls", false},  // default 1; TRUE_ MSR may clear
+    {CW::Entry, 2, "load debug controls", true},  // default 1; TRUE_ MSR may clear
     {CW::Entry, 9, "IA-32e mode guest", false},
     {CW::Entry, 10, "entry to SMM", false},
     {CW::Entry, 11, "deactivate dual-monitor treatment", false},
     {CW::Entry, 13, "load IA32_PERF_GLOBAL_CTRL", false},
-    {CW::Entry, 14, "load IA32_PAT", false},
-    {CW::Entry, 15, "load IA32_EFER", false},
+    {CW::Entry, 14, "load IA32_PAT", true},
+    {CW::Entry, 15, "load IA32_EFER", true},
 };
 
 // Default-1 bits that are real controls, which the TRUE_* MSRs report as allowed-0 when

@@ -116,6 +116,34 @@ constexpr uint32_t GUEST_CR0 = 0x6800;
 constexpr uint32_t GUEST_RIP = 0x681E;
 constexpr uint32_t HOST_CR0 = 0x6C00;
 constexpr uint32_t HOST_RIP = 0x6C16;
+// The rest of what VM entry and VM exit read and write (SDM Appendix B).
+constexpr uint32_t GUEST_ES_SELECTOR = 0x0800;   // + 2 * segment (ES CS SS DS FS GS LDTR TR)
+constexpr uint32_t GUEST_ES_ACCESS_RIGHTS = 0x4814;
+constexpr uint32_t GUEST_ES_BASE = 0x6806;
+constexpr uint32_t GUEST_GDTR_LIMIT = 0x4810, GUEST_IDTR_LIMIT = 0x4812;
+constexpr uint32_t GUEST_GDTR_BASE = 0x6816, GUEST_IDTR_BASE = 0x6818;
+constexpr uint32_t GUEST_CR3 = 0x6802, GUEST_CR4 = 0x6804, GUEST_DR7 = 0x681A;
+constexpr uint32_t GUEST_RSP = 0x681C, GUEST_RFLAGS = 0x6820, GUEST_PENDING_DBG = 0x6822;
+constexpr uint32_t GUEST_SYSENTER_CS = 0x482A, GUEST_SYSENTER_ESP = 0x6824, GUEST_SYSENTER_EIP = 0x6826;
+constexpr uint32_t GUEST_DEBUGCTL = 0x2802, GUEST_PAT = 0x2804, GUEST_EFER = 0x2806;
+constexpr uint32_t GUEST_ACTIVITY = 0x4826;
+constexpr uint32_t HOST_ES_SELECTOR = 0x0C00;  // + 2 * segment (ES CS SS DS FS GS TR)
+constexpr uint32_t HOST_TR_SELECTOR = 0x0C0C;
+constexpr uint32_t HOST_CR3 = 0x6C02, HOST_CR4 = 0x6C04;
+constexpr uint32_t HOST_FS_BASE = 0x6C06, HOST_GS_BASE = 0x6C08, HOST_TR_BASE = 0x6C0A;
+constexpr uint32_t HOST_GDTR_BASE = 0x6C0C, HOST_IDTR_BASE = 0x6C0E;
+constexpr uint32_t HOST_SYSENTER_CS = 0x4C00, HOST_SYSENTER_ESP = 0x6C10, HOST_SYSENTER_EIP = 0x6C12;
+constexpr uint32_t HOST_RSP = 0x6C14, HOST_PAT = 0x2C00, HOST_EFER = 0x2C02;
+constexpr uint32_t PAGE_FAULT_EC_MASK = 0x4006, PAGE_FAULT_EC_MATCH = 0x4008;
+constexpr uint32_t EXIT_MSR_STORE_COUNT = 0x400E, EXIT_MSR_LOAD_COUNT = 0x4010;
+constexpr uint32_t ENTRY_MSR_LOAD_COUNT = 0x4014;
+constexpr uint32_t EXIT_MSR_STORE_ADDR = 0x2006, EXIT_MSR_LOAD_ADDR = 0x2008, ENTRY_MSR_LOAD_ADDR = 0x200A;
+constexpr uint32_t ENTRY_INTERRUPTION_INFO = 0x4016, ENTRY_EXCEPTION_EC = 0x4018,
+                   ENTRY_INSTRUCTION_LENGTH = 0x401A;
+constexpr uint32_t EXIT_INTERRUPTION_INFO = 0x4404, EXIT_INTERRUPTION_EC = 0x4406;
+constexpr uint32_t IDT_VECTORING_INFO = 0x4408, IDT_VECTORING_EC = 0x440A;
+constexpr uint32_t EXIT_INSTRUCTION_LENGTH = 0x440C, EXIT_INSTRUCTION_INFO = 0x440E;
+constexpr uint32_t GUEST_LINEAR_ADDRESS = 0x640A;
 }  // namespace field
 
 }  // namespace vt

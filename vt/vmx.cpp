@@ -9,6 +9,7 @@
 #include "cpu/cpu.h"
 #include "cpu/cycles/model.h"
 #include "platform/text.h"
+#include "vt/exit_reasons.h"
 
 namespace vt {
 
@@ -34,6 +35,31 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
   if (!ip) return false;
   const Insn& i = *ip;
   const cpu::CycleModel& m = c.cycle_model();
+  if (c.non_root()) {
+    // Every VMX instruction exits in non-root operation (SDM 25.1.2), after its #UD checks;
+    // VMCALL has none but "not in VMX operation".
+    namespace r = cpu::exit_reason;
+    switch (opcode) {
+      case 0x01:
+        switch (i.modrm) {
+          case 0xC1: c.vm_exit_insn(r::Vmcall);
+          case 0xC2: exit_for_vmx_instruction(c, i, r::Vmlaunch);
+          case 0xC3: exit_for_vmx_instruction(c, i, r::Vmresume);
+          case 0xC4: exit_for_vmx_instruction(c, i, r::Vmxoff);
+          default: return false;
+        }
+      case 0xC7:
+        if (i.reg == 6 && i.rep == 0xF3) exit_for_vmx_instruction(c, i, r::Vmxon);
+        if (i.reg == 6 && !i.rep) exit_for_vmx_instruction(c, i, i.p66 ? r::Vmclear : r::Vmptrld);
+        if (i.reg == 7 && !i.rep && !i.p66) exit_for_vmx_instruction(c, i, r::Vmptrst);
+        return false;
+      case 0x78:
+      case 0x79:
+        if (i.p66 || i.rep) return false;
+        exit_for_vmx_instruction(c, i, opcode == 0x78 ? r::Vmread : r::Vmwrite);
+      default: return false;
+    }
+  }
   switch (opcode) {
     case 0x01:  // group 7, mod = 3
       switch (i.modrm) {
@@ -329,18 +355,13 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
     return;
   }
   // SDM 26.3.1: the guest-state checks. A failure is a VM exit with reason 33 | 80000000H
-  // (SDM 26.8), and VM exits do not exist yet: the run stops naming the check.
+  // and the host state loaded (SDM 26.8); qualification 4 for the VMCS link pointer, else 0.
   s_.last_entry_failure = check_guest_state(read, lim);
   if (const auto& f = s_.last_entry_failure) {
-    std::string m = "VM entry failed the guest-state check " + f->id + " (SDM " + f->section + "): " + f->message;
-    m += "; the VM-exit for entry failures (reason 33) is not implemented yet";
-    c.not_implemented(m);
+    entry_failure(c, kExitInvalidGuestState, f->id == "guest.vmcs_link_pointer" ? 4 : 0);
     return;
   }
-  c.not_implemented(resume ? "VM entry is not implemented yet (VMRESUME): controls, host and guest state passed "
-                             "the checks of SDM 26.2.1-26.3.1; loading the guest state comes next"
-                           : "VM entry is not implemented yet (VMLAUNCH): controls, host and guest state passed "
-                             "the checks of SDM 26.2.1-26.3.1; loading the guest state comes next");
+  enter(c, resume);
 }
 
 void Vmx::vmcall(Cpu& c) {
@@ -394,6 +415,16 @@ std::string Vmx::dump() const {
     out += line;
     out += "last_entry_failure_message=" + f->message + "\n";
   }
+  out += "vm_entries=" + std::to_string(s_.entries) + "\n";
+  for (size_t r = 0; r < s_.exits.size(); ++r) {
+    if (!s_.exits[r]) continue;
+    const char* name = exit_reason_name(uint32_t(r));
+    out += "vm_exits.";
+    out += name ? std::string(name) : std::to_string(r);
+    out += '=';
+    out += std::to_string(s_.exits[r]);
+    out += '\n';
+  }
   if (s_.current_vmcs != kInvalidVmcs) {
     // Non-zero fields of the cached VMCS, by name.
     const auto fields = vmcs_fields();
@@ -401,7 +432,9 @@ std::string Vmx::dump() const {
       if (s_.fields[k] == 0) continue;
       out += "field.";
       out += fields[k].name;
-      out += "=" + platform::hex(s_.fields[k]) + "\n";
+      out += '=';
+      out += platform::hex(s_.fields[k]);
+      out += '\n';
     }
   }
   return out;
@@ -422,6 +455,9 @@ void Vmx::save(platform::StateWriter& w) const {
     w.string(f->section);
     w.string(f->message);
   }
+  w.u64(s_.entries);
+  w.u32(uint32_t(s_.exits.size()));
+  for (uint64_t v : s_.exits) w.u64(v);
 }
 
 void Vmx::load(platform::StateReader& r) {
@@ -450,6 +486,10 @@ void Vmx::load(platform::StateReader& r) {
     r.check(f.message.find('\n') == std::string::npos, "vmx: VM-entry check message with a newline");
     n.last_entry_failure = std::move(f);
   }
+  n.entries = r.u64();
+  const uint32_t reasons = r.u32();
+  r.check(reasons == n.exits.size(), "vmx: " + std::to_string(reasons) + " exit-reason counters");
+  for (uint64_t& v : n.exits) v = r.u64();
   r.check(valid_pointer(n.vmxon_pointer), "vmx: bad VMXON pointer " + platform::hex(n.vmxon_pointer));
   r.check(n.current_vmcs == kInvalidVmcs || (n.vmx_operation && valid_pointer(n.current_vmcs) &&
                                              n.current_vmcs != n.vmxon_pointer),

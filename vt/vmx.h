@@ -34,6 +34,7 @@
 // where the layout is opaque). The VMXON region is only checked (revision identifier).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -85,6 +86,10 @@ struct VmxState {
   // The check that made the last VMLAUNCH/VMRESUME fail (error 7/8, entry_checks.h);
   // cleared when a VMLAUNCH/VMRESUME passes them. For the debugger (dump) and tests.
   std::optional<EntryCheckFailure> last_entry_failure;
+  // Counts for the run summary and the debugger: VM entries that reached the guest, and
+  // VM exits by basic reason (entry failures counted under 33 / 34).
+  uint64_t entries = 0;
+  std::array<uint64_t, cpu::exit_reason::kCount> exits{};
 };
 
 class Vmx final : public cpu::Virtualization, public platform::Device {
@@ -103,6 +108,10 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   bool vmx_instruction(cpu::Cpu& cpu, uint16_t opcode) override;
   bool read_msr(cpu::Cpu& cpu, uint32_t index, uint64_t& value) override;
   bool cr_write_allowed(const cpu::Cpu& cpu, unsigned cr, uint64_t value) const override;
+  void vm_exit(cpu::Cpu& cpu, const cpu::VmExit& e, unsigned insn_len) override;
+  void intercept_hlt(cpu::Cpu& cpu) override;
+  bool exception_exits(cpu::Cpu& cpu, uint8_t vector, bool has_ec, uint32_t ec, bool soft,
+                       cpu::VmExit& e) override;
 
   // platform::Device
   const char* name() const override { return "vmx"; }
@@ -114,6 +123,11 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   // The cached value of a field of the current VMCS by encoding (debugger, tests); false
   // without a current VMCS or for an unknown field.
   bool field_value(uint32_t encoding, uint64_t& v) const;
+  // VM exits with basic reason `reason` so far (run summary, debugger).
+  uint64_t exit_count(uint32_t reason) const {
+    return (reason & 0xFFFF) < s_.exits.size() ? s_.exits[reason & 0xFFFF] : 0;
+  }
+  uint64_t entry_count() const { return s_.entries; }
 
  private:
   // The instructions (SDM Vol.3 30.3).
@@ -126,6 +140,23 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   void vmwrite(cpu::Cpu& c, const cpu::Insn& i);
   void vmlaunch(cpu::Cpu& c, bool resume);
   void vmcall(cpu::Cpu& c);
+  // A VMX instruction in non-root operation: its #UD checks, then the VM exit (SDM 25.1.2)
+  // with the qualification and instruction information of SDM 27.2.1 / 27.2.5.
+  [[noreturn]] void exit_for_vmx_instruction(cpu::Cpu& c, const cpu::Insn& i, uint32_t reason);
+
+  // VM entry and VM exit (vt/transition.cpp, SDM 26.3.2-26.7 and 27.1-27.6).
+  void enter(cpu::Cpu& c, bool resume);  // after every check passed
+  void load_guest_state(cpu::Cpu& c);
+  void save_guest_state(cpu::Cpu& c);
+  void load_host_state(cpu::Cpu& c);
+  // MSR lists (SDM 24.7.2, 24.8.2): the 1-based index of the entry that failed, or 0.
+  uint32_t load_msr_list(cpu::Cpu& c, uint64_t addr, uint32_t count);
+  void store_msr_list(cpu::Cpu& c, uint64_t addr, uint32_t count);
+  // A VM-entry failure after the checks (SDM 26.8): exit reason `reason` | 80000000H,
+  // the host state loaded, no guest state saved.
+  void entry_failure(cpu::Cpu& c, uint32_t reason, uint64_t qualification);
+  void emit_transition(cpu::Cpu& c, bool entry, uint64_t cost);  // VmEntry (count and event)
+  uint64_t field(uint32_t encoding) const { return s_.fields[*field_slot(encoding)]; }
 
   // The opening checks shared by every VMX instruction but VMXON and VMCALL: #UD outside
   // VMX operation, in real or virtual-8086 mode, or in compatibility mode; #GP(0) at CPL > 0.

@@ -13,7 +13,12 @@ constexpr CycleModel make_haswell() {
                {},
                /*mem_access=*/2, /*page_walk_level=*/8, /*exception_delivery=*/200,
                /*interrupt_delivery=*/300, /*mode_switch=*/50, /*string_iteration=*/1,
-               /*per_byte_io=*/20, /*vmx_field_access=*/0, /*vmx_vmcs_transfer=*/250};
+               /*per_byte_io=*/20, /*vmx_field_access=*/0, /*vmx_vmcs_transfer=*/250,
+               /*vm_entry=*/350, /*vm_exit=*/400};
+  // VM entry and exit: VMX_NOTES.md 4.1 — hardware round trip (exit + VMRESUME) of about
+  // 800 cycles on Sandy Bridge and later (Agesen et al., USENIX ATC 2012, Table 1: Sandy
+  // Bridge 784, Westmere 761; [R]). Split as 400 for the exit (exit information, guest
+  // state saved, host state loaded) and 350 + the System class (50) for the VMRESUME.
   // VMX (VMX_NOTES.md section 4): VMREAD/VMWRITE cost "a few tens of cycles" [R], which
   // the System class cost (50) already covers. VMPTRLD/VMCLEAR/VMXON/VMXOFF move a VMCS
   // between memory and the processor: no cited figure; estimated at ~300 cycles in all
@@ -60,7 +65,7 @@ constexpr CycleModel make_haswell() {
 // A flat model: every instruction one cycle, no memory or transition costs. Useful when a
 // class wants cycles == instructions.
 constexpr CycleModel make_flat() {
-  CycleModel m{"flat", "one cycle per instruction", {}, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  CycleModel m{"flat", "one cycle per instruction", {}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   for (auto& c : m.cost) c = 1;
   return m;
 }

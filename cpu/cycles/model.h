@@ -31,6 +31,8 @@ struct CycleModel {
   // VMX instructions in root mode (vt/vmx.cpp), on top of their class cost (System):
   uint16_t vmx_field_access;   // VMREAD, VMWRITE, VMPTRST (the VMCS is cached on chip)
   uint16_t vmx_vmcs_transfer;  // VMXON, VMXOFF, VMPTRLD, VMCLEAR (VMCS moved to/from memory)
+  uint16_t vm_entry;           // VMLAUNCH/VMRESUME that enters the guest (beyond System)
+  uint16_t vm_exit;            // each VM exit (guest state saved, host state loaded)
 };
 
 const CycleModel& haswell_model();

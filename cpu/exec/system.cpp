@@ -112,6 +112,8 @@ void trap_if_virtualizable(Cpu& c, Sensitive id) {
 
 void hlt(Cpu& c, const Insn&) {
   require_cpl0(c);  // SDM Vol.2 HLT: privileged, #GP(0) at CPL > 0
+  // SDM Vol.3 25.1.1: faults based on privilege level come before VM exits.
+  if (c.non_root()) c.virtualization()->intercept_hlt(c);
   c.halt();
 }
 
@@ -367,7 +369,10 @@ void clts(Cpu& c, const Insn&) {
 }
 
 // No caches are modelled: invalidation has no visible effect beyond the privilege check.
-void invd(Cpu& c, const Insn&) { require_cpl0(c); }
+void invd(Cpu& c, const Insn&) {
+  require_cpl0(c);
+  if (c.non_root()) c.vm_exit_insn(exit_reason::Invd);  // SDM Vol.3 25.1.2: always exits
+}
 void wbinvd(Cpu& c, const Insn&) { require_cpl0(c); }
 
 // ---------------------------------------------------------------------------------------
@@ -724,6 +729,7 @@ CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf, bool vmx) {
 }
 
 void cpuid(Cpu& c, const Insn&) {
+  if (c.non_root()) c.vm_exit_insn(exit_reason::Cpuid);  // SDM Vol.3 25.1.2: always exits
   const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX), c.virtualization() != nullptr);
   c.set_reg32(RAX, r.a);
   c.set_reg32(RBX, r.b);

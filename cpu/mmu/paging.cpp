@@ -162,8 +162,7 @@ uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
     WalkResult w = walk_tables(*this, bus_, linear, access, true, levels);
     s_.cycles += uint64_t(levels) * model_->page_walk_level;
     if (!w.ok) {
-      s_.cr2 = linear;
-      fault(PF, w.ec);
+      throw Fault{PF, true, w.ec, linear};
     }
     fill.ppage = w.paddr;
     fill.global = w.global && (s_.cr4 & cr4::PGE);

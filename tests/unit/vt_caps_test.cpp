@@ -4,6 +4,9 @@
 // (A.9), and RDMSR/WRMSR through the CPU (#GP without VMX and for writes).
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "cpu/cpu.h"
 #include "cpu/test_bus.h"
 #include "tests/unit/cpu_sys_fixture.h"
@@ -67,13 +70,28 @@ TEST(VtCaps, AllowedSettingsAreConsistent) {
 }
 
 TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
-  // Nothing beyond VMXON..VMWRITE exists yet: every control word allows only its default-1
-  // bits, so the secondary controls, EPT/VPID capabilities and VM functions do not exist
-  // (RDMSR #GP) and neither do the fields that depend on them.
-  for (const vt::Control& c : vt::vmx_controls()) EXPECT_FALSE(c.implemented) << c.name;
+  // The controls whose behaviour exists (vt/transition.cpp): HLT exiting, saving/loading
+  // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
+  // IA32_PAT / IA32_EFER. Nothing needing the secondary controls exists yet, so those, the
+  // EPT/VPID capabilities and VM functions do not exist (RDMSR #GP) and neither do the
+  // fields that depend on them.
+  std::set<std::string> implemented;
+  for (const vt::Control& c : vt::vmx_controls())
+    if (c.implemented) implemented.insert(c.name);
+  EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
+                                                "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
+                                                "load IA32_EFER"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x0401E172u);
+  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7));
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
+  EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18));
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));
+  EXPECT_EQ(uint32_t(v), 0x00036DFBu);  // "save debug controls" may be 0
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_ENTRY_CTLS, v));
+  EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
+  EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));

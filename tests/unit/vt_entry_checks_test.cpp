@@ -145,7 +145,7 @@ TEST_F(EntryChecks, PinBasedAllowed0AndAllowed1) {
 }
 
 TEST_F(EntryChecks, PrimaryAllowed0AndAllowed1) {
-  vmcs[kPrimary] |= 1u << 7;  // HLT exiting
+  vmcs[kPrimary] |= 1u << 17;  // activate tertiary controls: no Haswell has them
   fails(C, "primary.reserved");
   vmcs = valid_vmcs(caps);
   vmcs[kPrimary] &= ~(1u << 1);
@@ -311,10 +311,10 @@ TEST_F(EntryChecks, ExitMsrAreas) {
 // ---- 26.2.1.3 VM-entry controls --------------------------------------------------------
 
 TEST_F(EntryChecks, EntryControls) {
-  vmcs[kEntry] |= 1u << 15;  // load IA32_EFER: not implemented
+  vmcs[kEntry] |= 1u << 13;  // load IA32_PERF_GLOBAL_CTRL: no performance counters modelled
   fails(C, "entry.reserved");
   vmcs = valid_vmcs(caps);
-  vmcs[kEntry] &= ~(1u << 2);  // load debug controls: default-1, not clearable yet
+  vmcs[kEntry] &= ~(1u << 1);  // a default-1 bit that is no control: never clearable
   fails(C, "entry.reserved");
 }
 
@@ -585,13 +585,14 @@ class EntryChecksCpu : public cputest::SysTest {
   cpu::StopReason last_stop = cpu::StopReason::None;
 };
 
-TEST_F(EntryChecksCpu, AValidConfigurationReachesTheNotImplementedStop) {
-  EXPECT_EQ(exec(kVmlaunch), uint32_t(cpu::flag::ARITH));  // flags untouched
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
-  EXPECT_NE(cpu.stop_detail().find("VM entry is not implemented yet (VMLAUNCH)"), std::string::npos);
-  EXPECT_NE(cpu.stop_detail().find("controls, host and guest state passed"), std::string::npos) << cpu.stop_detail();
+TEST_F(EntryChecksCpu, AValidConfigurationEntersTheGuest) {
+  exec(kVmlaunch);
+  EXPECT_EQ(last_stop, cpu::StopReason::StepLimit);
+  EXPECT_TRUE(cpu.non_root());
   EXPECT_FALSE(vmx.last_entry_failure().has_value());
-  EXPECT_FALSE(vmx.state().launched);
+  EXPECT_TRUE(vmx.state().launched);
+  EXPECT_EQ(vmx.entry_count(), 1u);
+  EXPECT_EQ(cpu.event_counts()[cpu::EventKind::VmEntry], 1u);
 }
 
 TEST_F(EntryChecksCpu, ControlFailureIsVmfailValid7AndChangesNothingElse) {
@@ -622,10 +623,10 @@ TEST_F(EntryChecksCpu, HostStateFailureIsVmfailValid8) {
   write(kHostTr, 0x28);
   write(kHostCr4, 0);
   launch_fails(8, "host.cr4_fixed");
-  // Fixed: passes, and the recorded failure is gone.
+  // Fixed: the entry happens, and the recorded failure is gone.
   write(kHostCr4, uint32_t(cpu.state().cr4));
   exec(kVmlaunch);
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
+  EXPECT_TRUE(cpu.non_root());
   EXPECT_FALSE(vmx.last_entry_failure().has_value());
   EXPECT_EQ(vmx.dump().find("last_entry_failure"), std::string::npos);
 }
@@ -642,7 +643,7 @@ TEST_F(EntryChecksCpu, ControlsAreCheckedBeforeHostStateAndInjection) {
 }
 
 TEST_F(EntryChecksCpu, VmresumeRunsTheSameChecks) {
-  // A VMCS in the launched state (Ringside's layout; no VM entry exists yet to launch it):
+  // A VMCS in the launched state (Ringside's layout, without a VMLAUNCH):
   // make another region current (the cache is written back), mark it launched, reload it.
   bus.set_dword(cputest::kData + 8, kVmcs + 0x1000);
   bus.set_dword(kVmcs + 0x1000, vt::kVmcsRevision);
@@ -656,8 +657,8 @@ TEST_F(EntryChecksCpu, VmresumeRunsTheSameChecks) {
   launch_fails(7, "exit_msr_store", kVmresume);
   write(kExitStore, 0x49000);
   exec(kVmresume);
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
-  EXPECT_NE(cpu.stop_detail().find("(VMRESUME): controls, host and guest state passed"), std::string::npos);
+  EXPECT_TRUE(cpu.non_root());
+  EXPECT_EQ(vmx.entry_count(), 1u);
 }
 
 TEST_F(EntryChecksCpu, LastFailureSurvivesSaveAndLoad) {

@@ -2,8 +2,7 @@
 // vt::check_guest_state directly (a valid flat 32-bit protected-mode guest state built from
 // the CPU's own state, as a hypervisor would; each test breaks exactly one thing and asserts
 // the check id), and end to end through the CPU (VMWRITE + VMLAUNCH). A failure is a VM exit
-// with reason 33 | 80000000H on real hardware (SDM 26.8); VM exits do not exist yet, so the run
-// stops (NotImplemented) naming the check, and Vmx::last_entry_failure() keeps it (error 33).
+// with reason 33 | 80000000H (SDM 26.8), and Vmx::last_entry_failure() keeps the check.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -517,26 +516,32 @@ class GuestChecksCpu : public cputest::SysTest {
   cpu::StopReason last_stop = cpu::StopReason::None;
 };
 
-TEST_F(GuestChecksCpu, AValidGuestReachesTheNotImplementedStop) {
+TEST_F(GuestChecksCpu, AValidGuestIsEntered) {
   exec(kVmlaunch);
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
-  EXPECT_NE(cpu.stop_detail().find("VM entry is not implemented yet (VMLAUNCH): controls, host and guest state passed"),
-            std::string::npos)
-      << cpu.stop_detail();
+  EXPECT_EQ(last_stop, cpu::StopReason::StepLimit);
+  EXPECT_TRUE(cpu.non_root());
   EXPECT_FALSE(vmx.last_entry_failure().has_value());
 }
 
-TEST_F(GuestChecksCpu, AGuestStateFailureStopsNamingTheCheck) {
+// SDM 26.8: a guest-state failure is a VM exit with reason 33 | 80000000H, qualification 0,
+// the host state loaded (RIP, RSP from the host fields) and no guest state saved.
+TEST_F(GuestChecksCpu, AGuestStateFailureIsAnEntryFailureExit) {
   write(kGuestAr + 2 * kCs, 0xC09A);  // CS type 10: not accessed
-  const uint64_t rip = cputest::kCode;
   exec(kVmlaunch);
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
-  EXPECT_EQ(cpu.state().rip, rip);  // no VMfail: the instruction did not complete
-  const std::string d = cpu.stop_detail();
-  EXPECT_NE(d.find("VM entry failed the guest-state check guest.cs_type (SDM 26.3.1.2): guest CS type 10"),
-            std::string::npos)
-      << d;
-  EXPECT_NE(d.find("the VM-exit for entry failures (reason 33) is not implemented yet"), std::string::npos) << d;
+  EXPECT_EQ(last_stop, cpu::StopReason::StepLimit);
+  EXPECT_FALSE(cpu.non_root());
+  EXPECT_EQ(cpu.state().rip, 0x3000u);
+  EXPECT_EQ(cpu.state().gpr[cpu::RSP], 0x8000u);
+  uint64_t v = 0;
+  ASSERT_TRUE(vmx.field_value(0x4402, v));
+  EXPECT_EQ(v, 0x80000021u);
+  ASSERT_TRUE(vmx.field_value(0x6400, v));
+  EXPECT_EQ(v, 0u);
+  ASSERT_TRUE(vmx.field_value(kGuestAr + 2 * kCs, v));
+  EXPECT_EQ(v, 0xC09Au);  // not overwritten: no guest state is saved
+  EXPECT_EQ(vmx.exit_count(33), 1u);
+  EXPECT_EQ(cpu.event_counts()[cpu::EventKind::VmExit], 1u);
+  EXPECT_EQ(cpu.event_counts()[cpu::EventKind::VmEntry], 0u);
   ASSERT_TRUE(vmx.last_entry_failure().has_value());
   EXPECT_EQ(vmx.last_entry_failure()->error, 33u);
   EXPECT_EQ(vmx.last_entry_failure()->id, "guest.cs_type");
@@ -562,9 +567,12 @@ TEST_F(GuestChecksCpu, HostStateIsCheckedBeforeGuestState) {
   EXPECT_EQ(vmx.last_entry_failure()->id, "host.tr_null");
   write(0x0C0C, 0x28);
   exec(kVmlaunch);
-  EXPECT_EQ(last_stop, cpu::StopReason::NotImplemented);
+  EXPECT_FALSE(cpu.non_root());
   ASSERT_TRUE(vmx.last_entry_failure().has_value());
   EXPECT_EQ(vmx.last_entry_failure()->id, "guest.vmcs_link_pointer");
+  uint64_t v = 0;
+  ASSERT_TRUE(vmx.field_value(0x6400, v));
+  EXPECT_EQ(v, 4u);  // SDM 26.8: exit qualification 4, "invalid VMCS link pointer"
 }
 
 }  // namespace
