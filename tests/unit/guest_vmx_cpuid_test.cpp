@@ -101,3 +101,24 @@ TEST(GuestVmxCpuid, DISABLED_FullRunMatchesBochs) {
 }
 
 }  // namespace
+
+// Entry checks, Ringside against Bochs (2026-11-25): variants of vmx_cpuid.elf with one or
+// two more VMWRITEs after the VMCS is built (each run on both; Bochs's log names its check):
+//   guest TR AR 83H (busy 16-bit TSS), LDTR usable with a null selector (AR 82H), ES
+//   unusable with base 12345678H, SS unusable, CS limit FFFFFH with G = 1  -> both enter
+//   (Bochs's guest then triple-faults, exit 2, for the SS and CS cases: right, the limit
+//   field is the byte limit);
+//   guest TR AR 89H (available TSS), CS AR C09AH (not accessed), RFLAGS 0, link pointer
+//   high half 0, IDTR limit 10000H, interruptibility STI with IF = 0, injecting an external
+//   interrupt with IF = 0 -> both fail the guest state (Bochs: exit 80000021H; Ringside
+//   names guest.tr_access_rights, guest.cs_type, guest.rflags_reserved,
+//   guest.vmcs_link_pointer, guest.gdtr_idtr_limit, guest.interruptibility_sti_needs_if,
+//   guest.rflags_if_for_interrupt);
+//   host TR selector 0, host CS selector RPL 3 -> error 8 on both; CR3-target count 5,
+//   injecting #GP without its error code, injecting an NMI with vector 3 -> error 7 on
+//   both;
+//   "IA-32e mode guest" = 1 -> Ringside error 7 (the control is not allowed-1: no long
+//   mode), Bochs error 8 (allowed-1, then SDM 26.2.4 with a 32-bit host): each right for
+//   the capability MSRs it reports.
+// Note for the reason-33 exit: Bochs sets the exit qualification to 4 for the link-pointer
+// failure (SDM 26.8 "invalid VMCS link pointer"), 0 for the others above.
