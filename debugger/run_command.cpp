@@ -1,6 +1,7 @@
 // debugger/run_command.cpp — see run_command.h.
 #include "debugger/run_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -19,6 +20,8 @@
 #include "platform/loaders/elf.h"
 #include "platform/loaders/flat.h"
 #include "platform/loaders/multiboot.h"
+#include "vt/exit_reasons.h"
+#include "vt/vmx.h"
 
 namespace debugger {
 
@@ -60,6 +63,31 @@ int exit_status_for(const platform::RunOutcome& outcome, std::optional<uint32_t>
   return kExitHalted;
 }
 
+// "1001 (cpuid 1000, vmcall 1)": exits by reason, most frequent first; "" without exits.
+std::string vm_exit_summary(const vt::Vmx& vmx) {
+  std::vector<std::pair<uint64_t, uint32_t>> by;
+  uint64_t total = 0;
+  for (uint32_t r = 0; r < cpu::exit_reason::kCount; ++r) {
+    if (const uint64_t n = vmx.exit_count(r)) {
+      by.push_back({n, r});
+      total += n;
+    }
+  }
+  if (!total) return "";
+  std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out = std::to_string(total);
+  out += " (";
+  for (size_t k = 0; k < by.size(); ++k) {
+    if (k) out += ", ";
+    const char* name = vt::exit_reason_name(by[k].second);
+    out += name ? std::string(name) : std::to_string(by[k].second);
+    out += ' ';
+    out += std::to_string(by[k].first);
+  }
+  out += ')';
+  return out;
+}
+
 std::string format_summary(const RunSummary& s) {
   std::string out;
   out += "ringside: stopped: " + stop_line(s.outcome) + "\n";
@@ -71,6 +99,7 @@ std::string format_summary(const RunSummary& s) {
   out += "ringside: last POST code: " +
          (s.last_post ? platform::hex(*s.last_post) : std::string("none")) + " (port " +
          platform::hex(s.post_port) + ")\n";
+  if (!s.vm_exits.empty()) out += "ringside: VM exits: " + s.vm_exits + "\n";
   for (const std::string& d : s.disks) out += "ringside: " + d + "\n";
   out += "ringside: exit status " + std::to_string(s.exit_status) + "\n";
   return out;
@@ -330,6 +359,7 @@ int run_command(const RunOptions& opts, const RunIo& io) {
   for (unsigned k = 0; k < cpu::kEventKinds; ++k) counts.by_kind[k] -= counts_before.by_kind[k];
   counts.unclaimed_ports -= counts_before.unclaimed_ports;
   sum.events = EventCounter::format(counts);
+  if (const vt::Vmx* vmx = m.vmx()) sum.vm_exits = vm_exit_summary(*vmx);
   sum.last_post = m.post().last();
   sum.post_port = m.post().port();
   sum.exit_status = exit_status_for(outcome, m.exit_status());

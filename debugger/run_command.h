@@ -34,6 +34,8 @@ struct RunSummary {
   uint16_t post_port = 0x80;
   int exit_status = 0;
   std::vector<std::string> disks;  // one line per attached IDE disk
+  // VM exits by reason, "1001 (cpuid 1000, vmcall 1)"; empty when there were none.
+  std::string vm_exits;
 };
 std::string format_summary(const RunSummary& s);
 

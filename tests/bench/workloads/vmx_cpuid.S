@@ -5,20 +5,20 @@
  * (the host's page tables and GDT, a busy TSS as TR), VMLAUNCH; the guest runs the loop and
  * ends with VMCALL, whose exit returns here in VMX root operation; then VMXOFF.
  *
- * Per iteration 33 instructions: the guest's 5 (XOR EAX, CPUID, ADD, DEC, JNZ; the CPUID
- * counted though it exits instead of retiring) and the exit handler's 28 (PUSHAD, 3 VMREADs
+ * Per iteration 32 retired instructions: the guest's 4 (XOR EAX, ADD, DEC, JNZ; its CPUID
+ * causes a VM exit instead of executing, SDM Vol.3 27.1, so it does not retire, as Ringside
+ * counts it) and the exit handler's 28 (PUSHAD, 3 VMREADs
  * of exit reason, guest RIP and exit-instruction length, the real CPUID, 1 VMWRITE of guest
  * RIP, POPAD, VMRESUME, with their moves and checks). exits/s = iterations / seconds.
  * Checksum: the sum of the EBX values the guest saw, each the real CPUID.0 EBX XOR
  * 5A5A5A5AH: iterations * 2F343F1DH mod 2^32 on a GenuineIntel processor. Extra field:
  * exits=, the CPUID exits the handler counted (= iterations).
  *
- * Needs VMX: Ringside (until VM entry lands the run stops at VMLAUNCH with "VM entry is not
- * implemented yet"), Bochs with `cpu: model=corei7_haswell_4770` and `cpuid: vmx=2`; QEMU's
+ * Needs VMX: Ringside, Bochs with `cpu: model=corei7_haswell_4770` and `cpuid: vmx=2`; QEMU's
  * TCG has no VMX ("bench vmx_cpuid FAILED: no VMX"). */
 	.file "vmx_cpuid.S" /* names the symbol table's FILE entry: the same ELF every build */
 #define BENCH_NAME "vmx_cpuid"
-#define BENCH_PER_ITER 33
+#define BENCH_PER_ITER 32
 #define BENCH_DEFAULT_ITERS 200000
 #define BENCH_EXTRA
 #include "bench.h"
