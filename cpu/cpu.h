@@ -670,6 +670,12 @@ class Cpu {
   // the translation a running block of code relies on.
   std::array<TlbEntry, kTlbEntries> tlb_{};
   std::array<TlbEntry, kTlbEntries> itlb_{};
+  // The TLB entries filled since the last flush (index, | kTlbEntries for the ITLB), so a
+  // flush clears those only; when more were filled than this holds, a flush clears all.
+  std::array<uint16_t, 256> tlb_filled_{};
+  size_t tlb_filled_count_ = 0;
+  bool tlb_filled_overflow_ = false;
+  void note_tlb_fill(const TlbEntry* e);
   uint16_t mem_access_cost_ = 0;
   // One byte per physical page (aliased above 4 GiB): set while decoded code from that page
   // is cached. Writes to such a page take the slow path, which drops the decoded code.

@@ -18,6 +18,7 @@ using cpu::Insn;
 
 Vmx::Vmx(const Profile& profile, std::function<bool()> a20_masked)
     : caps_(profile), a20_masked_(std::move(a20_masked)) {
+  for (const FieldInfo& f : vmcs_fields()) supported_.push_back(caps_.field_supported(f));
   reset();
 }
 
@@ -345,8 +346,8 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
   // SDM 26.2.1-26.2.4: controls (error 7) and host state (error 8); a failure changes
   // nothing but the status flags and the VM-instruction error field.
   const VmcsReader read = [this](uint32_t enc) -> uint64_t {
-    const FieldInfo* f = find_field(enc);  // a field the CPU lacks reads as 0
-    return f && caps_.field_supported(*f) ? read_field(*f, false) : 0;
+    const auto k = field_slot(enc);  // a field the CPU lacks reads as 0
+    return k && supported_[*k] ? read_field(vmcs_fields()[*k], false) : 0;
   };
   const EntryLimits lim = EntryLimits::from(caps_);
   s_.last_entry_failure = check_controls_and_host(read, lim);

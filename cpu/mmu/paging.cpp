@@ -178,6 +178,7 @@ uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
   }
   fill.host_r = bus_.page(fill.ppage, false);
   fill.host_w = bus_.page(fill.ppage, true);
+  if (e.tag == ~0ull) note_tlb_fill(&e);
   e = fill;
   paddr = e.ppage | (linear & kPageMask);
   return (access & kAccessWrite) ? e.host_w : e.host_r;
@@ -202,12 +203,41 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
   return true;
 }
 
+void Cpu::note_tlb_fill(const TlbEntry* e) {
+  if (tlb_filled_count_ == tlb_filled_.size()) {
+    tlb_filled_overflow_ = true;
+    return;
+  }
+  const bool itlb = e >= itlb_.data() && e < itlb_.data() + kTlbEntries;
+  const size_t k = size_t(e - (itlb ? itlb_.data() : tlb_.data()));
+  tlb_filled_[tlb_filled_count_++] = uint16_t(k | (itlb ? kTlbEntries : 0));
+}
+
+// Clears the entries recorded as filled (the common case: a few dozen pages in use, as
+// around every VM entry and exit) or, once more were filled than the record holds, both
+// whole TLBs; global entries stay (and stay recorded) unless `include_global`.
 void Cpu::flush_tlb(bool include_global) {
   attn_.end_block = true;  // the running block's code may now map elsewhere
   ++link_epoch_;
-  for (auto* t : {&tlb_, &itlb_})
-    for (auto& x : *t)
-      if (include_global || !x.global) x = TlbEntry{};
+  if (tlb_filled_overflow_) {
+    tlb_filled_overflow_ = false;
+    tlb_filled_count_ = 0;
+    for (auto* t : {&tlb_, &itlb_}) {
+      for (auto& x : *t) {
+        if (include_global || !x.global) x = TlbEntry{};
+        else note_tlb_fill(&x);
+      }
+    }
+    return;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < tlb_filled_count_; ++i) {
+    const uint16_t k = tlb_filled_[i];
+    TlbEntry& x = (k & kTlbEntries) ? itlb_[k & (kTlbEntries - 1)] : tlb_[k];
+    if (include_global || !x.global || x.tag == ~0ull) x = TlbEntry{};
+    else tlb_filled_[kept++] = k;
+  }
+  tlb_filled_count_ = kept;
 }
 
 void Cpu::invlpg(uint64_t linear) {
