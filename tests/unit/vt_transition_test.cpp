@@ -1,0 +1,412 @@
+// VM entry and VM exit through the CPU (Intel SDM Vol.3 chapters 26 and 27): a guest whose
+// code is placed in memory is entered with VMLAUNCH, runs into an exit, and the tests
+// assert the exit-information fields (27.2), the guest state saved (27.3), the host state
+// loaded (27.5), and that VMRESUME continues the guest. The VMCS is built with VMWRITEs
+// executed by the CPU (as in vt_entry_checks_test.cpp): the host is this CPU's flat 32-bit
+// protected mode with paging, host RIP = the HLT at handler(0), so every exit ends with the
+// host halted there; the guest shares the host's page tables, GDT and IDT (whose handlers
+// are HLTs too: a guest exception that does not exit halts the guest at handler(v) + 1).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "cpu/cycles/model.h"
+#include "tests/unit/cpu_sys_fixture.h"
+#include "tests/unit/vt_guest_state.h"
+#include "vt/vmx.h"
+
+namespace {
+
+using namespace vttest;
+
+constexpr uint32_t kVmxon = 0x20000, kVmcs = 0x21000;
+constexpr uint32_t kGuestCode = 0x9000, kGuestStack = 0xA000;
+constexpr uint32_t kHostRipValue = 0x3000;  // cputest::handler(0): a HLT
+constexpr uint32_t kHostRspValue = 0x6F00;
+
+// Field encodings used here (SDM Appendix B).
+constexpr uint32_t kPin = 0x4000, kPrimary = 0x4002, kExceptionBitmap = 0x4004, kPfecMask = 0x4006,
+                   kPfecMatch = 0x4008, kExitCtl = 0x400C, kEntryCtl = 0x4012, kEntryLoadCount = 0x4014,
+                   kEntryIntrInfo = 0x4016, kEntryIntrEc = 0x4018, kEntryInsnLen = 0x401A;
+constexpr uint32_t kEntryLoadAddr = 0x200A;
+constexpr uint32_t kExitReason = 0x4402, kExitIntrInfo = 0x4404, kExitIntrEc = 0x4406, kIdtVectoring = 0x4408,
+                   kExitInsnLen = 0x440C, kExitInsnInfo = 0x440E, kQualification = 0x6400;
+constexpr uint32_t kHostCr0 = 0x6C00, kHostCr3 = 0x6C02, kHostCr4 = 0x6C04, kHostRsp = 0x6C14, kHostRip = 0x6C16,
+                   kHostGdtrBase = 0x6C0C, kHostIdtrBase = 0x6C0E, kHostTrBase = 0x6C0A;
+
+const std::vector<uint8_t> kVmxonEax = {0xF3, 0x0F, 0xC7, 0x30};
+const std::vector<uint8_t> kVmclearEax = {0x66, 0x0F, 0xC7, 0x30};
+const std::vector<uint8_t> kVmptrldEax = {0x0F, 0xC7, 0x30};
+const std::vector<uint8_t> kVmwriteEdxEcx = {0x0F, 0x79, 0xD1};  // vmwrite edx, ecx
+const std::vector<uint8_t> kVmlaunch = {0x0F, 0x01, 0xC2};
+const std::vector<uint8_t> kVmresume = {0x0F, 0x01, 0xC3};
+
+uint32_t adjust(const vt::Capabilities& caps, uint32_t msr, uint32_t desired) {
+  uint64_t v = 0;
+  EXPECT_TRUE(caps.read_msr(msr, v));
+  return (desired | uint32_t(v)) & uint32_t(v >> 32);
+}
+
+class Transition : public cputest::SysTest {
+ protected:
+  Transition() : vmx(*vt::find_profile("haswell")) {}
+
+  void SetUp() override {
+    cpu.set_virtualization(&vmx);
+    setup_pm();
+    setup_paging();
+    cpu.write_cr0(cpu.state().cr0 | cpu::cr0::NE);
+    cpu.write_cr4(cpu::cr4::VMXE);
+    cpu.state().msrs.feature_control = 5;
+    for (uint32_t r : {kVmxon, kVmcs}) bus.set_dword(r, vt::kVmcsRevision);
+    bus.set_dword(cputest::kData, kVmxon);
+    bus.set_dword(cputest::kData + 8, kVmcs);
+    ASSERT_EQ(exec(kVmxonEax, cputest::kData), 0u);
+    ASSERT_EQ(exec(kVmclearEax, cputest::kData + 8), 0u);
+    ASSERT_EQ(exec(kVmptrldEax, cputest::kData + 8), 0u);
+    const vt::Capabilities& caps = vmx.capabilities();
+    write(kPin, adjust(caps, vt::msr::VMX_TRUE_PINBASED_CTLS, 0));
+    write(kPrimary, adjust(caps, vt::msr::VMX_TRUE_PROCBASED_CTLS, 0));
+    write(kExitCtl, adjust(caps, vt::msr::VMX_TRUE_EXIT_CTLS, 1u << 2));    // save debug controls
+    write(kEntryCtl, adjust(caps, vt::msr::VMX_TRUE_ENTRY_CTLS, 1u << 2));  // load debug controls
+    const cpu::State& s = cpu.state();
+    write(kHostCr0, uint32_t(s.cr0));
+    write(kHostCr3, uint32_t(s.cr3));
+    write(kHostCr4, uint32_t(s.cr4));
+    for (unsigned k = 0; k < 6; ++k) write(0x0C00 + 2 * k, s.seg[k].selector);
+    write(0x0C0C, s.tr.selector);
+    write(kHostTrBase, uint32_t(s.tr.base));
+    write(kHostGdtrBase, uint32_t(s.gdtr.base));
+    write(kHostIdtrBase, uint32_t(s.idtr.base));
+    write(kHostRip, kHostRipValue);
+    write(kHostRsp, kHostRspValue);
+    // The guest: this CPU's state (SDM 26.3.1 valid), at kGuestCode with its own stack.
+    auto guest = guest_state_from(s, cpu.flags() & ~cpu::flag::ARITH);
+    guest[kGRip] = kGuestCode;
+    guest[kGRsp] = kGuestStack;
+    // The guest's TR: busy, as LTR left it in the GDT (the cache says type 11).
+    for (const auto& [enc, val] : guest) {
+      write(enc, uint32_t(val));
+      if (enc == kLinkPointer) write(enc + 1, uint32_t(val >> 32));
+    }
+  }
+
+  // Runs one instruction at kCode (the host's), with EAX/ECX/EDX; returns the arithmetic
+  // flags afterwards (CF = VMfailInvalid, ZF = VMfailValid).
+  uint32_t exec(const std::vector<uint8_t>& bytes, uint32_t eax = 0, uint32_t ecx = 0, uint32_t edx = 0) {
+    cpu.phys_write(cputest::kCode, bytes.data(), bytes.size());
+    auto& s = cpu.state();
+    s.rip = cputest::kCode;
+    s.halted = false;
+    s.gpr[cpu::RSP] = cputest::kStack;
+    s.gpr[cpu::RAX] = eax;
+    s.gpr[cpu::RCX] = ecx;
+    s.gpr[cpu::RDX] = edx;
+    cpu.set_flags(cpu.flags() | cpu::flag::ARITH);
+    cpu.step();
+    return cpu.flags() & cpu::flag::ARITH;
+  }
+  void write(uint32_t enc, uint32_t v) { ASSERT_EQ(exec(kVmwriteEdxEcx, 0, v, enc), 0u) << std::hex << enc; }
+  uint64_t field(uint32_t enc) {
+    uint64_t v = ~0ull;
+    EXPECT_TRUE(vmx.field_value(enc, v)) << std::hex << enc;
+    return v;
+  }
+  void guest_code(const std::vector<uint8_t>& bytes) { cpu.phys_write(kGuestCode, bytes.data(), bytes.size()); }
+  // VMLAUNCH, then run until the CPU halts (the host at its HLT, or the guest).
+  void launch_and_run() {
+    exec(kVmlaunch);
+    ASSERT_TRUE(cpu.non_root()) << "entry failed: " << std::hex << field(kExitReason);
+    go();
+  }
+  bool host_halted() const { return !cpu.non_root() && cpu.state().halted && cpu.state().rip == kHostRipValue + 1; }
+
+  vt::Vmx vmx;
+};
+
+// SDM 25.1.2: CPUID always exits. 27.2: reason 10, instruction length 2; 27.3: the guest
+// RIP saved is the CPUID's (the instruction did not execute); 27.5: the host state.
+TEST_F(Transition, CpuidExitsAndVmresumeContinuesTheGuest) {
+  guest_code({0xB8, 0x00, 0x00, 0x00, 0x00,  // mov eax, 0
+              0x0F, 0xA2,                    // cpuid
+              0xF4});                        // hlt
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 10u);
+  EXPECT_EQ(field(kExitInsnLen), 2u);
+  EXPECT_EQ(field(kQualification), 0u);
+  EXPECT_EQ(field(kGRip), kGuestCode + 5);
+  EXPECT_EQ(field(kGRsp), kGuestStack);
+  EXPECT_EQ(cpu.state().gpr[cpu::RAX], 0u);  // CPUID did not execute
+  // Host state (SDM 27.5): flat CS with DPL 0, RFLAGS 2 (bit 1 only: the HLT ran, IF=0),
+  // DR7 400H, GDTR/IDTR limits FFFFH, TR limit 67H busy, LDTR unusable, RSP from the field.
+  const cpu::State& s = cpu.state();
+  EXPECT_EQ(s.seg[cpu::CS].selector, 0x08);
+  EXPECT_EQ(s.seg[cpu::CS].limit, 0xFFFFFFFFu);
+  EXPECT_EQ(s.cpl, 0);
+  EXPECT_EQ(cpu.flags(), 0x2u);
+  EXPECT_EQ(s.dr[7], 0x400u);
+  EXPECT_EQ(s.gdtr.limit, 0xFFFF);
+  EXPECT_EQ(s.idtr.limit, 0xFFFF);
+  EXPECT_EQ(s.tr.limit, 0x67u);
+  EXPECT_EQ(s.tr.attr & 0xF, 11u);
+  EXPECT_TRUE(s.ldtr.unusable());
+  EXPECT_EQ(s.gpr[cpu::RSP], kHostRspValue);
+  EXPECT_EQ(vmx.exit_count(10), 1u);
+
+  // The hypervisor emulates CPUID, advances the guest RIP and resumes: the guest runs on
+  // to its HLT (no HLT exiting) and halts in non-root operation.
+  write(kGRip, kGuestCode + 7);
+  exec(kVmresume);
+  ASSERT_TRUE(cpu.non_root());
+  go();
+  EXPECT_TRUE(cpu.non_root());
+  EXPECT_TRUE(cpu.state().halted);
+  EXPECT_EQ(cpu.state().rip, kGuestCode + 8);
+  EXPECT_EQ(vmx.entry_count(), 2u);
+}
+
+TEST_F(Transition, VmlaunchOfALaunchedVmcsFailsWithError4) {
+  guest_code({0x0F, 0xA2});
+  launch_and_run();
+  EXPECT_EQ(exec(kVmlaunch), uint32_t(cpu::flag::ZF));
+  EXPECT_EQ(field(vt::field::VM_INSTRUCTION_ERROR), 4u);
+}
+
+// SDM 25.1.3 "HLT exiting": with the control HLT exits (reason 12); without it the guest
+// halts (previous test).
+TEST_F(Transition, HltExitingMakesHltExit) {
+  write(kPrimary, uint32_t(field(kPrimary)) | (1u << 7));
+  guest_code({0x90, 0xF4});  // nop; hlt
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 12u);
+  EXPECT_EQ(field(kExitInsnLen), 1u);
+  EXPECT_EQ(field(kGRip), kGuestCode + 1);
+}
+
+// SDM 25.2 "Exceptions": bit 6 of the exception bitmap makes #UD an exit (reason 0) with
+// interruption information vector 6, type 3 (hardware exception), valid; the guest RIP is
+// the faulting instruction's. Without the bit the guest's own handler gets it.
+TEST_F(Transition, ExceptionBitmapSelectsExceptionsThatExit) {
+  guest_code({0x90, 0x0F, 0x0B});  // nop; ud2
+  write(kExceptionBitmap, 1u << 6);
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 0u);
+  EXPECT_EQ(field(kExitIntrInfo), 0x80000306u);
+  EXPECT_EQ(field(kGRip), kGuestCode + 1);
+  EXPECT_EQ(field(kIdtVectoring), 0u);
+
+  write(kExceptionBitmap, 0);
+  write(kGRip, kGuestCode);
+  exec(kVmresume);
+  go();
+  EXPECT_TRUE(cpu.non_root());
+  EXPECT_EQ(vector_taken(), 6);  // the guest's handler for #UD
+}
+
+// #GP with its error code: interruption information bit 11 and the error-code field.
+TEST_F(Transition, ExceptionExitCarriesTheErrorCode) {
+  guest_code({0x8E, 0xD8});  // mov ds, ax with AX = 0x0B: RPL 3 data segment at CPL 0 -> #GP(8)
+  write(kExceptionBitmap, 1u << 13);
+  exec(kVmlaunch);
+  cpu.state().gpr[cpu::RAX] = 0x0B;
+  go();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 0u);
+  EXPECT_EQ(field(kExitIntrInfo), 0x80000B0Du);
+  EXPECT_EQ(field(kExitIntrEc), 0x08u);
+}
+
+// #PF: the bitmap bit is used when (PFEC & mask) == match and inverted otherwise (SDM 25.2);
+// the qualification is the faulting linear address, and CR2 is not written (SDM 27.1).
+TEST_F(Transition, PageFaultExitsByMaskAndMatchAndLeavesCr2) {
+  set_pte(0xB000, 0);  // not present
+  guest_code({0xA1, 0x00, 0xB0, 0x00, 0x00});  // mov eax, [0xB000]: #PF, error code 0
+  cpu.state().cr2 = 0x1234;
+  write(kExceptionBitmap, 1u << 14);
+  write(kPfecMask, 1);  // P
+  write(kPfecMatch, 0);
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 0u);
+  EXPECT_EQ(field(kExitIntrInfo), 0x80000B0Eu);
+  EXPECT_EQ(field(kExitIntrEc), 0u);
+  EXPECT_EQ(field(kQualification), 0xB000u);
+  EXPECT_EQ(cpu.state().cr2, 0x1234u);
+
+  // PFEC & mask = 0 != match = 1: the bit is inverted, the #PF goes to the guest, CR2 set.
+  write(kPfecMatch, 1);
+  write(kGRip, kGuestCode);
+  exec(kVmresume);
+  go();
+  EXPECT_TRUE(cpu.non_root());
+  EXPECT_EQ(vector_taken(), 14);
+  EXPECT_EQ(cpu.state().cr2, 0xB000u);
+}
+
+// INT3 raises #BP, a software exception: type 6 with the instruction length, the guest RIP
+// of the INT3 itself (SDM 27.2.2, 27.3.3).
+TEST_F(Transition, Int3ExitIsASoftwareExceptionWithItsLength) {
+  write(kExceptionBitmap, 1u << 3);
+  guest_code({0x90, 0xCC});
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 0u);
+  EXPECT_EQ(field(kExitIntrInfo), 0x80000603u);
+  EXPECT_EQ(field(kExitInsnLen), 1u);
+  EXPECT_EQ(field(kGRip), kGuestCode + 1);
+}
+
+// SDM 25.1.2: every VMX instruction exits in non-root operation. VMREAD with a memory
+// operand: qualification = displacement, instruction information (SDM Table 27-14):
+// scaling 2, address size 1 (32-bit), memory operand, segment DS, index ESI, base EBX,
+// reg2 (the field-encoding register) ECX.
+TEST_F(Transition, VmxInstructionsExitWithInstructionInformation) {
+  guest_code({0x0F, 0x78, 0x8C, 0xB3, 0x10, 0x00, 0x00, 0x00});  // vmread [ebx+esi*4+0x10], ecx
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 23u);
+  EXPECT_EQ(field(kExitInsnLen), 8u);
+  EXPECT_EQ(field(kQualification), 0x10u);
+  const uint32_t info = 2 | (1u << 7) | (3u << 15) | (6u << 18) | (3u << 23) | (1u << 28);
+  EXPECT_EQ(field(kExitInsnInfo), info);
+
+  guest_code({0x0F, 0x01, 0xC1});  // vmcall
+  write(kGRip, kGuestCode);
+  exec(kVmresume);
+  go();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 18u);
+  EXPECT_EQ(field(kExitInsnLen), 3u);
+}
+
+// A triple fault in the guest is a VM exit (reason 2), not a shutdown (SDM 25.2).
+TEST_F(Transition, TripleFaultExits) {
+  write(kIdtrLimit, 0);  // every delivery faults: #UD -> #GP -> #DF -> triple fault
+  guest_code({0x0F, 0x0B});
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 2u);
+}
+
+// SDM 26.6: an injected hardware exception with an error code is delivered through the
+// guest IDT before the guest's first instruction; the valid bit is cleared at the next exit.
+TEST_F(Transition, InjectedExceptionIsDeliveredThroughTheGuestIdt) {
+  guest_code({0xF4});
+  write(kEntryIntrInfo, 0x80000000u | (3u << 8) | (1u << 11) | 13);
+  write(kEntryIntrEc, 0x1234);
+  launch_and_run();
+  EXPECT_TRUE(cpu.non_root());
+  EXPECT_EQ(vector_taken(), 13);
+  EXPECT_EQ(error_code(), 0x1234u);
+  EXPECT_EQ(stack_dword(1), kGuestCode);  // return address: the guest's first instruction
+}
+
+// A software interrupt (type 4) returns past the instruction: RIP + VM-entry instruction length.
+TEST_F(Transition, InjectedSoftwareInterruptUsesTheInstructionLength) {
+  guest_code({0xF4});
+  write(kEntryIntrInfo, 0x80000000u | (4u << 8) | 13);
+  write(kEntryInsnLen, 2);
+  launch_and_run();
+  EXPECT_EQ(vector_taken(), 13);
+  EXPECT_EQ(stack_dword(0), kGuestCode + 2);
+}
+
+// The injected event itself is not subject to the exception bitmap (SDM 26.6.1): the #UD
+// injected here reaches the guest's handler although bit 6 is set; that handler's HLT
+// exits (HLT exiting), and the exit clears the valid bit of the injection field (27.2.5).
+TEST_F(Transition, InjectedEventBypassesTheBitmapAndItsValidBitIsClearedOnExit) {
+  write(kExceptionBitmap, 1u << 6);
+  write(kPrimary, uint32_t(field(kPrimary)) | (1u << 7));
+  write(kEntryIntrInfo, 0x80000000u | (3u << 8) | 6);
+  guest_code({0x90});
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 12u);
+  EXPECT_EQ(field(kGRip), handler(6));
+  EXPECT_EQ(field(kEntryIntrInfo) >> 31, 0u);
+}
+
+// SDM 26.4 / 26.8: a VM-entry MSR-load entry that names an MSR the processor lacks fails
+// the entry: exit reason 34 | 80000000H, qualification = the entry's 1-based index, host
+// state loaded.
+TEST_F(Transition, MsrLoadFailureIsAnEntryFailureExit) {
+  constexpr uint32_t kList = 0x22000;
+  bus.set_dword(kList, 0x175);      // IA32_SYSENTER_ESP: fine
+  bus.set_dword(kList + 8, 0xABCD);
+  bus.set_dword(kList + 16, 0x12345);  // no such MSR
+  write(kEntryLoadAddr, kList);
+  write(kEntryLoadCount, 2);
+  guest_code({0x90});
+  exec(kVmlaunch);
+  EXPECT_FALSE(cpu.non_root());
+  EXPECT_EQ(cpu.state().rip, kHostRipValue);
+  EXPECT_EQ(field(kExitReason), 0x80000022u);
+  EXPECT_EQ(field(kQualification), 2u);
+  EXPECT_FALSE(vmx.state().launched);
+}
+
+TEST_F(Transition, MsrLoadListLoadsMsrsForTheGuest) {
+  constexpr uint32_t kList = 0x22000;
+  bus.set_dword(kList, 0x175);
+  bus.set_dword(kList + 8, 0xABCD);
+  write(kEntryLoadAddr, kList);
+  write(kEntryLoadCount, 1);
+  guest_code({0x0F, 0xA2});
+  exec(kVmlaunch);
+  ASSERT_TRUE(cpu.non_root());
+  EXPECT_EQ(cpu.state().msrs.sysenter_esp, 0xABCDu);
+  go();
+  EXPECT_EQ(field(kGSysenterEsp), 0xABCDu);  // saved by the exit (SDM 27.3.1)
+}
+
+// Blocking by STI is part of the guest state (SDM 24.4.2): saved by an exit that happens in
+// the STI shadow.
+TEST_F(Transition, StiBlockingIsSavedInTheInterruptibilityState) {
+  guest_code({0xFB, 0x0F, 0xA2});  // sti; cpuid
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 10u);
+  EXPECT_EQ(field(kInterruptibility), 1u);
+  EXPECT_EQ(field(kGRflags) & cpu::flag::IF, cpu::flag::IF);
+}
+
+class Recorder : public cpu::Observer {
+ public:
+  void on_event(const cpu::Event& e) override { events.push_back(e); }
+  std::vector<cpu::Event> events;
+};
+
+// VmEntry / VmExit events with the VMX level before and after, the reason's name and the
+// transition's cost from the cycle model.
+TEST_F(Transition, EntryAndExitAreEvents) {
+  Recorder rec;
+  cpu.set_observer(&rec);
+  guest_code({0x0F, 0xA2});
+  launch_and_run();
+  cpu.set_observer(nullptr);
+  const cpu::Event* entry = nullptr;
+  const cpu::Event* exit = nullptr;
+  for (const cpu::Event& e : rec.events) {
+    if (e.kind == cpu::EventKind::VmEntry) entry = &e;
+    if (e.kind == cpu::EventKind::VmExit) exit = &e;
+  }
+  ASSERT_NE(entry, nullptr);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(entry->before.vmx_level, 0);
+  EXPECT_EQ(entry->after.vmx_level, 1);
+  EXPECT_EQ(entry->ip, kGuestCode);
+  EXPECT_EQ(exit->before.vmx_level, 1);
+  EXPECT_EQ(exit->after.vmx_level, 0);
+  EXPECT_EQ(exit->exit_reason, 10u);
+  EXPECT_STREQ(exit->reason, "cpuid");
+  EXPECT_EQ(exit->ip, kGuestCode);
+  EXPECT_EQ(exit->insn_len, 2);
+  EXPECT_EQ(exit->transition_cycles, cpu.cycle_model().vm_exit);
+}
+
+}  // namespace
