@@ -360,7 +360,33 @@ def loader_seeds():
     write("fuzz_loader_boot", "no_signature", asm("cli\nhlt\n.org 511\n.byte 0", 16))
 
 
+# ---- fuzz_vmx_entry: options, override count, 64 overrides {u16 slot, u64 value}, code ----
+def vmx_input(code, options=0, overrides=()):
+    h = bytes([options, len(overrides)]) + bytes(6)
+    body = b"".join(struct.pack("<HQ", slot, value) for slot, value in overrides)
+    return h + body.ljust(640, b"\0") + code
+
+
+def vmx_seeds():
+    t = "fuzz_vmx_entry"
+    # A guest that exits in every way this landing knows: CPUID, VMCALL, a VMX instruction
+    # with a memory operand, HLT, INT3, #UD; the host handler resumes after each.
+    guest = asm("""
+        cpuid
+        vmcall
+        vmread %ecx, 0x10(%ebx,%esi,4)
+        int3
+        ud2
+        hlt
+        jmp .""", 32)
+    write(t, "exits", vmx_input(guest, options=1))
+    # 16 fields (every 7th slot of Ringside's table) set to all ones: the entry checks.
+    write(t, "overrides", vmx_input(guest, overrides=[(k * 7, 0xFFFFFFFFFFFFFFFF) for k in range(16)]))
+    write(t, "intr_nmi", vmx_input(asm("sti\nnop\nhlt\njmp .", 32), options=7))
+
+
 def main():
+    vmx_seeds()
     protected_seeds()
     real_seeds()
     decoder_seeds()

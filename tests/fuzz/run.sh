@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 build=${RINGSIDE_FUZZ_BUILD:-build-fuzz}
 seconds=${RINGSIDE_FUZZ_SECONDS:-15}
 targets=(fuzz_decoder fuzz_cpu_real fuzz_cpu_protected fuzz_loader_elf fuzz_loader_multiboot
-         fuzz_loader_boot fuzz_machine_devices)
+         fuzz_loader_boot fuzz_machine_devices fuzz_vmx_entry)
 if (($# >= 1)); then targets=("$1"); fi
 if (($# >= 2)); then seconds=$2; fi
 
