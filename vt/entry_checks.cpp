@@ -927,9 +927,16 @@ const Check kGuestChecks[] = {
      }},
     {{"guest.vmcs_link_pointer", "26.3.1.5", GS_},
      [](const Ctx& c) -> Msg {
-       if (c(g::LINK) == ~0ull) return std::nullopt;
-       return "VMCS link pointer " + hex(c(g::LINK)) +
-              " must be FFFFFFFF_FFFFFFFFH (VMCS shadowing is not implemented)";
+       // SDM 26.3.1.5: a link pointer other than all ones must be 4 KiB aligned and within
+       // the physical-address width. The rest of the rule (the revision identifier and the
+       // shadow-VMCS indicator in memory, not the current VMCS) needs memory: Vmx::vmlaunch
+       // checks it under the same id (vt/shadowing.cpp).
+       const uint64_t link = c(g::LINK);
+       if (link == ~0ull) return std::nullopt;
+       if ((link & 0xFFF) || beyond_phys(c, link))
+         return "VMCS link pointer " + hex(link) +
+                " must be FFFFFFFF_FFFFFFFFH or 4 KiB aligned within the physical-address width";
+       return std::nullopt;
      }},
 };
 

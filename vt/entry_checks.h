@@ -81,8 +81,9 @@ std::span<const EntryCheckInfo> entry_check_list();
 // check_controls_and_host passed, so they may assume valid controls); the first failure
 // (error kExitInvalidGuestState), or nothing. Guests are outside IA-32e mode here (the
 // "IA-32e mode guest" control is already refused by 26.2.4), so the IA-32e-only rules are
-// vacuous. Not checked (yet): the VMCS link pointer's target when it is not all ones (it
-// must be all ones: VMCS shadowing is not implemented), SMM-related rules (entry to SMM is 0),
+// vacuous. The VMCS link pointer's target (revision identifier, shadow-VMCS indicator, not
+// the current VMCS) needs memory and is checked by Vmx::vmlaunch under the same id. Not
+// checked (yet): SMM-related rules (entry to SMM is 0),
 // the enclave-interruption bit (no SGX: reserved), IA32_PERF_GLOBAL_CTRL, IA32_BNDCFGS,
 // IA32_RTIT_CTL, CET and PKRS state (their load controls are never allowed-1).
 std::optional<EntryCheckFailure> check_guest_state(const VmcsReader& read, const EntryLimits& lim);

@@ -57,6 +57,10 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
       case 0x78:
       case 0x79:
         if (i.p66 || i.rep) return false;
+        // With VMCS shadowing, VMREAD/VMWRITE of a field the bitmap leaves clear access
+        // the shadow VMCS instead of exiting (SDM 24.10, vt/shadowing.cpp).
+        c.add_cycles(m.vmx_field_access);
+        if (shadow_access(c, i, opcode == 0x79)) return true;
         exit_for_vmx_instruction(c, i, opcode == 0x78 ? r::Vmread : r::Vmwrite);
       default: return false;
     }
@@ -274,6 +278,7 @@ void Vmx::vmptrld(Cpu& c, const Insn& i) {
     load_vmcs(c, addr);
     s_.current_vmcs = addr;
   }
+  s_.current_is_shadow = rev >> 31;
   succeed(c);
 }
 
@@ -327,7 +332,9 @@ void Vmx::vmwrite(Cpu& c, const Insn& i) {
 
 void Vmx::vmlaunch(Cpu& c, bool resume) {
   check_root(c);
-  if (s_.current_vmcs == kInvalidVmcs) {
+  // A shadow VMCS (indicator bit 31 set when it was made current) cannot be entered with
+  // (SDM 24.10, 26.1): VMfailInvalid, like no current VMCS.
+  if (s_.current_vmcs == kInvalidVmcs || s_.current_is_shadow) {
     fail_invalid(c);
     return;
   }
@@ -358,6 +365,7 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
   // SDM 26.3.1: the guest-state checks. A failure is a VM exit with reason 33 | 80000000H
   // and the host state loaded (SDM 26.8); qualification 4 for the VMCS link pointer, else 0.
   s_.last_entry_failure = check_guest_state(read, lim);
+  if (!s_.last_entry_failure) s_.last_entry_failure = check_link_pointer(c);
   if (const auto& f = s_.last_entry_failure) {
     entry_failure(c, kExitInvalidGuestState, f->id == "guest.vmcs_link_pointer" ? 4 : 0);
     return;
@@ -456,6 +464,7 @@ void Vmx::save(platform::StateWriter& w) const {
     w.string(f->section);
     w.string(f->message);
   }
+  w.boolean(s_.current_is_shadow);
   w.u64(s_.entries);
   w.u32(uint32_t(s_.exits.size()));
   for (uint64_t v : s_.exits) w.u64(v);
@@ -487,6 +496,7 @@ void Vmx::load(platform::StateReader& r) {
     r.check(f.message.find('\n') == std::string::npos, "vmx: VM-entry check message with a newline");
     n.last_entry_failure = std::move(f);
   }
+  n.current_is_shadow = r.boolean();
   n.entries = r.u64();
   const uint32_t reasons = r.u32();
   r.check(reasons == n.exits.size(), "vmx: " + std::to_string(reasons) + " exit-reason counters");

@@ -82,6 +82,7 @@ struct VmxState {
   uint64_t current_vmcs = kInvalidVmcs;
   // The cache of the current VMCS (meaningful only while current_vmcs is valid).
   bool launched = false;
+  bool current_is_shadow = false;  // its shadow-VMCS indicator was 1 at VMPTRLD
   std::vector<uint64_t> fields;  // one per vmcs_fields() slot
   // The check that made the last VMLAUNCH/VMRESUME fail (error 7/8, entry_checks.h);
   // cleared when a VMLAUNCH/VMRESUME passes them. For the debugger (dump) and tests.
@@ -143,6 +144,12 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   // A VMX instruction in non-root operation: its #UD checks, then the VM exit (SDM 25.1.2)
   // with the qualification and instruction information of SDM 27.2.1 / 27.2.5.
   [[noreturn]] void exit_for_vmx_instruction(cpu::Cpu& c, const cpu::Insn& i, uint32_t reason);
+
+  // VMCS shadowing (vt/shadowing.cpp, SDM 24.10): VMREAD/VMWRITE in non-root operation
+  // that access the shadow VMCS; false when the instruction exits instead.
+  bool shadow_access(cpu::Cpu& c, const cpu::Insn& i, bool write);
+  // SDM 26.3.1.5, the part of the VMCS link-pointer check that reads memory.
+  std::optional<EntryCheckFailure> check_link_pointer(cpu::Cpu& c);
 
   // VM entry and VM exit (vt/transition.cpp, SDM 26.3.2-26.7 and 27.1-27.6).
   void enter(cpu::Cpu& c, bool resume);  // after every check passed

@@ -71,19 +71,23 @@ TEST(VtCaps, AllowedSettingsAreConsistent) {
 
 TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   // The controls whose behaviour exists (vt/transition.cpp): HLT exiting, saving/loading
-  // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
-  // IA32_PAT / IA32_EFER. Nothing needing the secondary controls exists yet, so those, the
-  // EPT/VPID capabilities and VM functions do not exist (RDMSR #GP) and neither do the
-  // fields that depend on them.
+  // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear),
+  // IA32_PAT / IA32_EFER, and VMCS shadowing (vt/shadowing.cpp, so the secondary controls
+  // exist). No EPT/VPID capability and no VM function yet: those MSRs do not exist (RDMSR
+  // #GP) and neither do the fields that depend on them.
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
   EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
                                                 "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
-                                                "load IA32_EFER"}));
+                                                "load IA32_EFER", "activate secondary controls",
+                                                "VMCS shadowing"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7));
+  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 31));
+  // The secondary controls exist (SDM A.3.3): allowed-0 none, allowed-1 VMCS shadowing.
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
+  EXPECT_EQ(v, uint64_t(1u << 14) << 32);
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
   EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));
@@ -92,7 +96,6 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
-  EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));
   EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
@@ -163,10 +166,10 @@ TEST_F(VtCapsCpu, RdmsrAndWrmsrThroughTheCpu) {
   ASSERT_TRUE(vmx.capabilities().read_msr(vt::msr::VMX_BASIC, basic));
   EXPECT_EQ(cpu.reg32(cpu::RAX), uint32_t(basic));
   EXPECT_EQ(cpu.reg32(cpu::RDX), uint32_t(basic >> 32));
-  // Secondary controls do not exist yet: #GP(0).
+  // No EPT or VPID yet: IA32_VMX_EPT_VPID_CAP does not exist, #GP(0).
   cpu.state().rip = cputest::kCode;
   cpu.state().halted = false;
-  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_PROCBASED_CTLS2;
+  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_EPT_VPID_CAP;
   go();
   EXPECT_EQ(vector_taken(), cpu::GP);
   // The capability MSRs are read-only: WRMSR is #GP(0).

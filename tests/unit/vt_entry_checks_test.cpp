@@ -155,8 +155,12 @@ TEST_F(EntryChecks, PrimaryAllowed0AndAllowed1) {
 TEST_F(EntryChecks, SecondaryControlsCountOnlyWhenActivated) {
   vmcs[kSecondary] = 0xFFFFFFFF;  // ignored: "activate secondary controls" = 0
   passes();
-  vmcs[kPrimary] |= 1u << 31;  // not allowed-1 today: the primary word fails first
-  fails(C, "primary.reserved");
+  vmcs[kPrimary] |= 1u << 31;  // activated: only VMCS shadowing (bit 14) is allowed-1
+  fails(C, "secondary.reserved");
+  vmcs[kSecondary] = 1u << 14;
+  vmcs[0x2026] = 0x40000;  // the VMREAD/VMWRITE bitmaps
+  vmcs[0x2028] = 0x41000;
+  passes();
   allow_all();
   lim.allowed1[unsigned(ControlWord::Secondary)] = 0x2;  // enable EPT only
   vmcs[kSecondary] = 1u << 3;

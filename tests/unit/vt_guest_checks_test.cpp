@@ -428,10 +428,16 @@ TEST_F(GuestChecks, PendingDebugExceptions) {
   fails("guest.pending_debug_bs", "26.3.1.5");
 }
 
-TEST_F(GuestChecks, VmcsLinkPointerMustBeAllOnes) {
+// SDM 26.3.1.5: all ones, or 4 KiB aligned within MAXPHYADDR (what the region holds is
+// checked by VMLAUNCH itself: vt_shadowing_test.cpp).
+TEST_F(GuestChecks, VmcsLinkPointerAllOnesOrAlignedWithinTheWidth) {
   vmcs[kLinkPointer] = 0x30000;
+  passes();
+  vmcs[kLinkPointer] = 0x30800;
   fails("guest.vmcs_link_pointer", "26.3.1.5");
   vmcs[kLinkPointer] = 0xFFFFFFFF;  // only the low half written
+  fails("guest.vmcs_link_pointer", "26.3.1.5");
+  vmcs[kLinkPointer] = 1ull << 39;  // beyond MAXPHYADDR (39)
   fails("guest.vmcs_link_pointer", "26.3.1.5");
 }
 
