@@ -171,6 +171,46 @@ TEST_F(Transition, VmxInstructionsExitWithInstructionInformation) {
   EXPECT_EQ(field(kExitInsnLen), 3u);
 }
 
+// Nesting (docs/VT.md): a guest that is itself a hypervisor exits on each VMX instruction,
+// so its parent can emulate VMX for it. VMXON, VMPTRLD and VMCLEAR carry the displacement
+// and the memory-operand information (SDM Table 27-13: scaling 0, address size 32-bit,
+// segment DS, base EAX, no index); VMLAUNCH, VMRESUME and VMXOFF exit with their reasons.
+TEST_F(Transition, AGuestHypervisorsVmxInstructionsExitToItsParent) {
+  struct Case {
+    std::vector<uint8_t> code;
+    uint32_t reason;
+    uint32_t len;
+    bool memory;
+  };
+  const Case cases[] = {
+      {{0xF3, 0x0F, 0xC7, 0x70, 0x08}, 27, 5, true},  // vmxon [eax+8]
+      {{0x0F, 0xC7, 0x70, 0x08}, 21, 4, true},        // vmptrld [eax+8]
+      {{0x66, 0x0F, 0xC7, 0x70, 0x08}, 19, 5, true},  // vmclear [eax+8]
+      {{0x0F, 0xC7, 0x78, 0x08}, 22, 4, true},        // vmptrst [eax+8]
+      {{0x0F, 0x01, 0xC2}, 20, 3, false},             // vmlaunch
+      {{0x0F, 0x01, 0xC3}, 24, 3, false},             // vmresume
+      {{0x0F, 0x01, 0xC4}, 26, 3, false},             // vmxoff
+  };
+  bool launched = false;
+  for (const Case& k : cases) {
+    guest_code(k.code);
+    write(kGRip, kGuestCode);
+    exec(launched ? kVmresume : kVmlaunch);
+    launched = true;
+    go();
+    ASSERT_TRUE(host_halted()) << k.reason;
+    EXPECT_EQ(field(kExitReason), k.reason);
+    EXPECT_EQ(field(kExitInsnLen), k.len) << k.reason;
+    if (k.memory) {
+      EXPECT_EQ(field(kQualification), 8u) << k.reason;
+      EXPECT_EQ(field(kExitInsnInfo), (1u << 7) | (3u << 15) | (1u << 22) | (0u << 23)) << k.reason;
+    }
+  }
+  EXPECT_EQ(vmx.exit_count(27) + vmx.exit_count(21) + vmx.exit_count(19) + vmx.exit_count(22) +
+                vmx.exit_count(20) + vmx.exit_count(24) + vmx.exit_count(26),
+            7u);
+}
+
 // A triple fault in the guest is a VM exit (reason 2), not a shutdown (SDM 25.2).
 TEST_F(Transition, TripleFaultExits) {
   write(kIdtrLimit, 0);  // every delivery faults: #UD -> #GP -> #DF -> triple fault
