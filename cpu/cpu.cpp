@@ -241,7 +241,7 @@ DecodeBlock* Cpu::build_block(uint64_t paddr, const uint8_t* page, bool code32) 
   }
   if (b.count == 0) return nullptr;
   b.bytes = uint16_t(off - (paddr & kPageMask));
-  mark_code_page(paddr);
+  mark_code_page(paddr, b.bytes);
   b.tag = paddr + 1;
   b.gen = dcache_->gen(paddr);
   b.code32 = code32;

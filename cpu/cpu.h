@@ -611,8 +611,8 @@ class Cpu {
   uint8_t* host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr);
   uint64_t read_linear_slow(uint64_t linear, unsigned size, unsigned access);
   void write_linear_slow(uint64_t linear, unsigned size, uint64_t v, unsigned access);
-  void note_write(uint64_t paddr);
-  void mark_code_page(uint64_t paddr);
+  void note_write(uint64_t paddr, unsigned size);
+  void mark_code_page(uint64_t paddr, unsigned bytes);  // bytes decoded from paddr on
   // Segment checks. The fast path accepts a usable, expand-up segment of the right type
   // with the access inside the limit; everything else (real mode oddities, expand-down,
   // faults) goes to the full check.

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -55,13 +56,34 @@ struct Cpu::DecodeCache {
   bool valid(const Block& b, uint64_t paddr, bool code32) const {
     return b.tag == paddr + 1 && b.gen == gen(paddr) && b.code32 == code32;
   }
-  void mark_code(uint64_t paddr) { is_code[page_index(paddr)] = 1; }
+  // The 64-byte lines of each code page that decoded instructions occupy (bit k: bytes
+  // 64k..64k+63), so a write to data that shares a page with code (a kernel's variables
+  // next to its text) leaves the decoded code alone. Only pages holding code have an entry.
+  std::unordered_map<unsigned, uint64_t> lines;
+  static uint64_t line_bits(unsigned first, unsigned end) {  // bytes [first, end) of a page
+    const unsigned a = first >> 6, b = (end - 1) >> 6;
+    return (b >= 63 ? ~0ull : ((2ull << b) - 1)) & ~((1ull << a) - 1);
+  }
+  void mark_code(uint64_t paddr, unsigned first, unsigned end) {
+    const unsigned p = page_index(paddr);
+    is_code[p] = 1;
+    lines[p] |= line_bits(first, end);
+  }
   bool holds_code(uint64_t paddr) const { return is_code[page_index(paddr)]; }
+  // Whether bytes [paddr, paddr + size) (within one page) may hold decoded code.
+  bool overlaps_code(uint64_t paddr, unsigned size) const {
+    const unsigned p = page_index(paddr);
+    if (!is_code[p]) return false;
+    const auto it = lines.find(p);
+    const unsigned off = unsigned(paddr & 0xFFF);
+    return it == lines.end() || (it->second & line_bits(off, off + size)) != 0;
+  }
   void invalidate_page(uint64_t paddr) {
     const unsigned p = page_index(paddr);
     if (is_code[p]) {
       is_code[p] = 0;
       ++gens[p];
+      lines.erase(p);
     }
   }
   void clear() {

@@ -195,9 +195,7 @@ constexpr bool table_consistent() {
 static_assert(table_consistent(), "a VMCS field's width or type disagrees with its encoding");
 
 // Encoding → table slot, without a search: the key is width:type:index (13 bits).
-constexpr unsigned slot_key(uint32_t enc) {
-  return (((enc >> 13) & 3) << 11) | (((enc >> 10) & 3) << 9) | ((enc >> 1) & 0x1FF);
-}
+using detail::slot_key;
 struct SlotIndex {
   std::array<int16_t, 1u << 13> slot;
 };
@@ -210,6 +208,10 @@ constexpr SlotIndex make_index() {
 constexpr SlotIndex kIndex = make_index();
 
 }  // namespace
+
+namespace detail {
+constexpr std::array<int16_t, 1u << 13> kSlotByKey = kIndex.slot;
+}  // namespace detail
 
 const char* field_width_name(FieldWidth w) {
   switch (w) {
@@ -260,12 +262,6 @@ const char* feature_name(Feature f) {
 
 std::span<const FieldInfo> vmcs_fields() { return kFields; }
 
-std::optional<size_t> field_slot(uint32_t encoding) {
-  if (encoding & (kEncodingReserved | 1)) return std::nullopt;  // full-access encodings only
-  const int16_t k = kIndex.slot[slot_key(encoding)];
-  if (k < 0) return std::nullopt;
-  return size_t(k);
-}
 
 const FieldInfo* find_field(uint64_t encoding) {
   const Encoding e = decode_encoding(encoding);

@@ -17,6 +17,7 @@
 // append new fields at the end of the table and bump kVmcsRevision when it changes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -68,8 +69,21 @@ struct FieldInfo {
 
 // Every field, in table (= VMCS layout) order.
 std::span<const FieldInfo> vmcs_fields();
-// Position of a field in vmcs_fields(), by full-access encoding.
-std::optional<size_t> field_slot(uint32_t encoding);
+// Position of a field in vmcs_fields(), by full-access encoding. Inline: VM entry reads a
+// few hundred fields through it.
+namespace detail {
+// Encoding key width:type:index (13 bits) -> slot, -1 for none (vmcs_fields.cpp).
+extern const std::array<int16_t, 1u << 13> kSlotByKey;
+constexpr unsigned slot_key(uint32_t enc) {
+  return (((enc >> 13) & 3) << 11) | (((enc >> 10) & 3) << 9) | ((enc >> 1) & 0x1FF);
+}
+}  // namespace detail
+inline std::optional<size_t> field_slot(uint32_t encoding) {
+  if (encoding & (0xFFFF9000u | 1)) return std::nullopt;  // full-access encodings only
+  const int16_t k = detail::kSlotByKey[detail::slot_key(encoding)];
+  if (k < 0) return std::nullopt;
+  return size_t(k);
+}
 // Lookup by encoding: a high-access encoding (bit 0 set) finds its 64-bit field. nullptr
 // for an encoding not in the table (or a high access of a field that is not 64-bit).
 const FieldInfo* find_field(uint64_t encoding);

@@ -18,7 +18,11 @@ using cpu::Insn;
 
 Vmx::Vmx(const Profile& profile, std::function<bool()> a20_masked)
     : caps_(profile), a20_masked_(std::move(a20_masked)) {
-  for (const FieldInfo& f : vmcs_fields()) supported_.push_back(caps_.field_supported(f));
+  // What a VM-entry check reads of each slot: the field's width, 0 for a field the CPU lacks.
+  for (const FieldInfo& f : vmcs_fields()) {
+    const uint64_t width = f.width == FieldWidth::Bits16 ? 0xFFFF : f.width == FieldWidth::Bits32 ? 0xFFFFFFFF : ~0ull;
+    read_mask_.push_back(caps_.field_supported(f) ? width : 0);
+  }
   reset();
 }
 
@@ -354,7 +358,7 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
   // nothing but the status flags and the VM-instruction error field.
   const VmcsReader read = [this](uint32_t enc) -> uint64_t {
     const auto k = field_slot(enc);  // a field the CPU lacks reads as 0
-    return k && supported_[*k] ? read_field(vmcs_fields()[*k], false) : 0;
+    return k ? s_.fields[*k] & read_mask_[*k] : 0;
   };
   const EntryLimits lim = EntryLimits::from(caps_);
   s_.last_entry_failure = check_controls_and_host(read, lim);

@@ -184,7 +184,7 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   uint64_t& slot(uint32_t encoding);
 
   Capabilities caps_;
-  std::vector<bool> supported_;  // per vmcs_fields() slot: the field exists (caps_)
+  std::vector<uint64_t> read_mask_;  // per vmcs_fields() slot: its width mask, 0 if absent
   std::function<bool()> a20_masked_;
   VmxState s_;
 };

@@ -255,14 +255,17 @@ void Cpu::invlpg(uint64_t linear) {
   }
 }
 
-void Cpu::note_write(uint64_t paddr) {
-  if (dcache_->holds_code(paddr)) {
+void Cpu::note_write(uint64_t paddr, unsigned size) {
+  if (dcache_->overlaps_code(paddr, size)) {
     dcache_->invalidate_page(paddr);
     attn_.end_block = true;  // the running block may be what was just overwritten
   }
 }
 
-void Cpu::mark_code_page(uint64_t paddr) { dcache_->mark_code(paddr); }
+void Cpu::mark_code_page(uint64_t paddr, unsigned bytes) {
+  const unsigned first = unsigned(paddr & kPageMask);
+  dcache_->mark_code(paddr, first, first + bytes);
+}
 
 // ---------------------------------------------------------------------------------------
 // Segment checks (SDM Vol.3 5.3 limit checking, 5.4 type checking)
@@ -319,7 +322,7 @@ void Cpu::write_linear_slow(uint64_t linear, unsigned size, uint64_t v, unsigned
     uint8_t* p = host_ptr(linear, acc, paddr);
     if (p) {
       std::memcpy(p + (paddr & kPageMask), &v, size);
-      note_write(paddr);
+      note_write(paddr, size);
     } else {
       bus_.mmio_write(paddr, size, v);
       invalidate_code(paddr, size);
