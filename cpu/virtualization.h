@@ -101,7 +101,8 @@ class Virtualization {
   // not exit loads: the masked bits keep their current value.
   virtual uint64_t guest_cr_read(const Cpu& cpu, unsigned cr, uint64_t value) const = 0;
   virtual uint64_t guest_cr_write(const Cpu& cpu, unsigned cr, uint64_t value) const = 0;
-  // MOV to / from DR`dr` (after the DR4/DR5 #UD and the CPL check) with register `gpr`.
+  // MOV to / from DR`dr` with register `gpr`: called BEFORE the DR4/DR5 #UD and the CPL
+  // #GP, which this exit takes priority over (SDM 25.1.3 "MOV DR").
   virtual void intercept_dr(Cpu& cpu, unsigned dr, unsigned gpr, bool read) = 0;
   // The instructions that exit on one control bit, by exit reason: INVLPG
   // (`qualification`: the linear address), RDTSC, RDTSCP, RDPMC, PAUSE, WBINVD.

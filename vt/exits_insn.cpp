@@ -6,6 +6,7 @@
 // The CPU's handlers (cpu/exec/*.cpp) call these hooks only in non-root operation, after
 // the instruction's #UD and privilege faults (and the IOPL / TSS I/O-bitmap #GP), which have
 // priority over VM exits (25.1.1); every other fault of the instruction comes after the exit.
+// The one exception is MOV DR (below).
 //
 //   I/O (30)            "unconditional I/O exiting" (primary 24), or with "use I/O bitmaps"
 //                       (primary 25, which makes bit 24 ignored) bitmap A (ports 0-7FFFH) /
@@ -22,7 +23,8 @@
 //                       "CR3-store exiting" (16); CLTS when mask.TS and shadow.TS are 1;
 //                       LMSW per 25.1.3. Qualification Table 27-3. CR8 exiting needs
 //                       IA-32e mode (MOV CR8 does not exist outside it): not offered.
-//   MOV DR (29)         "MOV-DR exiting" (primary 23), qualification Table 27-4.
+//   MOV DR (29)         "MOV-DR exiting" (primary 23), qualification Table 27-4; this exit
+//                       takes priority over the CPL #GP and the DR4/DR5 #UD (25.1.3).
 //   INVLPG (14), RDTSC (16), RDTSCP (51), RDPMC (15), PAUSE (40), WBINVD (54): one control
 //                       bit each (primary 9, 12, 12 with secondary 3, 11, 30, secondary 6).
 //   GDTR/IDTR (46), LDTR/TR (47): secondary "descriptor-table exiting" (bit 2), qualification

@@ -507,15 +507,17 @@ unsigned debug_reg(Cpu& c, unsigned r) {
 }
 }  // namespace
 
+// SDM Vol.3 25.1.3 "MOV-DR exiting": an exception to 25.1.1, the exit takes priority over
+// the CPL #GP and the DR4/DR5 #UD (CR4.DE = 1), so it is checked before debug_reg().
 void mov_R_D(Cpu& c, const Insn& i) {
-  const unsigned r = debug_reg(c, i.reg);
   if (c.non_root()) c.virtualization()->intercept_dr(c, i.reg, i.rm, true);
+  const unsigned r = debug_reg(c, i.reg);
   c.set_reg32(i.rm, uint32_t(c.state().dr[r]));
 }
 
 void mov_D_R(Cpu& c, const Insn& i) {
-  const unsigned r = debug_reg(c, i.reg);
   if (c.non_root()) c.virtualization()->intercept_dr(c, i.reg, i.rm, false);
+  const unsigned r = debug_reg(c, i.reg);
   uint64_t v = c.reg32(i.rm);
   // Reserved bits keep their fixed values: DR6[11:4] and [31:16] read 1, DR6[12] 0;
   // DR7[10] reads 1, DR7[11], [12], [14], [15] read 0 (SDM Vol.3 17.2.3, 17.2.4).

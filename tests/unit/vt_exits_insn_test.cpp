@@ -18,6 +18,7 @@
 #include "cpu/cpu.h"
 #include "tests/unit/cpu_sys_fixture.h"
 #include "tests/unit/vt_guest_state.h"
+#include "vt/exits_insn.h"
 #include "vt/vmx.h"
 
 namespace {
@@ -446,7 +447,20 @@ TEST_F(VtExitsInsn, MovDrExiting) {
   primary(kMovDr);
   expect_exit(run({0x0F, 0x23, 0xF8}), 29, 0x007, 3);  // to DR7 from EAX
   expect_exit(run({0x0F, 0x21, 0xF3}), 29, 0x316, 3);  // mov ebx, dr6: from DR (bit 4)
-  // DR4 with CR4.DE = 1 is #UD, which comes first (SDM 25.1.1).
+  // SDM 25.1.3: unlike other exits, MOV-DR exits take priority over the #UD of DR4/DR5
+  // with CR4.DE = 1 and over the CPL #GP.
+  write(kGCr4, uint32_t(cpu.state().cr4) | cpu::cr4::DE);
+  write(kExceptionBitmap, (1u << cpu::UD) | (1u << cpu::GP));
+  expect_exit(run({0x0F, 0x21, 0xE0}), 29, 0x014, 3);  // mov eax, dr4
+  ring3_guest();
+  expect_exit(run({0x0F, 0x23, 0xF9}), 29, 0x107, 3);  // mov dr7, ecx at CPL 3
+  // Without the control, the same two fault as usual.
+  primary(0);
+  expect_fault_exit(run({0x0F, 0x23, 0xF9}), cpu::GP, true);
+  write(kGCr4, uint32_t(cpu.state().cr4));
+}
+
+TEST_F(VtExitsInsn, MovDrFaultsWithoutTheControl) {
   write(kGCr4, uint32_t(cpu.state().cr4) | cpu::cr4::DE);
   write(kExceptionBitmap, 1u << cpu::UD);
   expect_fault_exit(run({0x0F, 0x21, 0xE0}), cpu::UD, false);
@@ -580,6 +594,30 @@ TEST_F(VtExitsInsn, DescriptorTablePrivilegeFaultsComeFirst) {
   // ...unless CR4.UMIP makes it #GP (SDM 25.1.1: privilege faults first).
   write(kGCr4, uint32_t(cpu.state().cr4) | cpu::cr4::UMIP);
   expect_fault_exit(run({0x0F, 0x01, 0x05, 0x00, 0x81, 0x00, 0x00}), cpu::GP, true);
+}
+
+// ---- The VmExit event's detail ----------------------------------------------------------
+
+TEST(VtExitsInsnDetail, QualificationsInWords) {
+  auto d = [](uint32_t reason, uint64_t q, uint32_t ecx = 0) {
+    cpu::VmExit e;
+    e.reason = reason;
+    e.qualification = q;
+    return vt::describe_qualification(e, ecx);
+  };
+  EXPECT_EQ(d(30, 0x03F80000), "out 0x3f8, 1 byte");
+  EXPECT_EQ(d(30, 0x12340008), "in 0x1234, 1 byte");
+  EXPECT_EQ(d(30, 0x01F00039), "rep ins 0x1f0, 2 bytes");
+  EXPECT_EQ(d(28, 0x303), "mov cr3, ebx");
+  EXPECT_EQ(d(28, 0x613), "mov esi, cr3");
+  EXPECT_EQ(d(28, 0x20), "clts");
+  EXPECT_EQ(d(28, 0x00090070), "lmsw 0x9");
+  EXPECT_EQ(d(29, 0x316), "mov ebx, dr6");
+  EXPECT_EQ(d(29, 0x007), "mov dr7, eax");
+  EXPECT_EQ(d(31, 0, 0x174), "rdmsr 0x174");
+  EXPECT_EQ(d(32, 0, 0xC0000080), "wrmsr 0xc0000080");
+  EXPECT_EQ(d(14, 0x5010), "invlpg 0x5010");
+  EXPECT_EQ(d(10, 0), "");
 }
 
 }  // namespace
