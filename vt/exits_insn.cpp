@@ -271,8 +271,9 @@ void Vmx::intercept_descriptor_table(Cpu& c, uint32_t why, unsigned identity) {
     info |= memory_operand_info(*i);
     e.qualification = i->disp;
   } else {
-    // Register operand: reg1 in 6:3, bit 10 = 1; the qualification is undefined (0 here).
-    info |= (uint32_t(i->rm & 15) << 3) | (1u << 10) | ((i->adsize == 2 ? 0u : 1u) << 7);
+    // Register operand: reg1 in 6:3, bit 10 = 1; the address size and the qualification
+    // are undefined (0 here, as Bochs 2.7).
+    info |= (uint32_t(i->rm & 15) << 3) | (1u << 10);
   }
   e.instruction_info = info;
   c.vm_exit_insn(e);

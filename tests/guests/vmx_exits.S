@@ -16,8 +16,17 @@
  *   - "CR3-load exiting" with CR3-target count 0: MOV from CR3 does not exit ("CR3-store
  *     exiting" = 0, allowed by IA32_VMX_TRUE_PROCBASED_CTLS), MOV CR3, EBX exits (28,
  *     qualification 303H: CR3, MOV to CR, EBX; length 3) and the handler loads guest CR3;
+ *   - with the instruction exits that the handler skips (guest RIP + instruction length):
+ *     REP OUTSB to port 1234H (30, qualification 12340030H: string, REP; instruction
+ *     information: address size 32, DS; guest-linear address = DS:ESI), MOV EAX, DR7
+ *     ("MOV-DR exiting", 29, qualification 17H), INVLPG (14, the linear address), RDTSC
+ *     (16), PAUSE (40), WBINVD (secondary "WBINVD exiting", 54), SGDT and STR (secondary
+ *     "descriptor-table exiting", 46 and 47 with their instruction information), LMSW of a
+ *     memory word with TS = 1 against the shadow's TS = 0 (28, access type 3, memory
+ *     operand, source data; its guest-linear address);
  *   - VMCALL (18) ends the guest.
- * The handler logs every exit (reason, qualification, instruction length); the kernel
+ * The handler logs every exit (reason, qualification, instruction length, and the
+ * instruction information and guest-linear address where the SDM defines them); the kernel
  * prints the log and what the guest saw, checks both, and exits with isa-debug-exit status
  * 33 only if all hold. Failure: the step, "vmx_exits: FAILED", status 3; without VMX: "no
  * VMX", status 35. Output on COM1; "Shutdown" to port 0x8900 ends a Bochs run.
@@ -43,7 +52,9 @@
  *     speaker: enabled=0
  * run as `bochs -q -f vmx.bxrc -rc RC < /dev/null` (RC: "c" and "quit"). The last three
  * lines matter here: without them Bochs 2.7 aborts at start-up ("buffer overflow detected"
- * after ALSA finds no sound card). No line of the output depends on this build's addresses.
+ * after ALSA finds no sound card). The guest-linear addresses and the INVLPG qualification
+ * are guest_buf's address in this build: after a change to this file or vmx_monitor.inc,
+ * re-run it on Bochs and update vmx_exits.expected.
  */
 
 #define MB_HEADER_MAGIC 0x1BADB002
@@ -71,7 +82,21 @@
 #define DEVICE_PORT 0x1234
 #define DEVICE_VALUE 0x5A
 #define MSR_VALUE 0x12345678
-#define N_EXITS 5
+#define N_EXITS 14
+#define LOG_ENTRY 20 /* reason, qualification, length, instruction information, linear */
+#define MSR_PROCBASED_CTLS2 0x48B
+#define F_SECONDARY_CONTROLS 0x401E
+#define F_EXIT_INSN_INFO 0x440E
+#define F_GUEST_LINEAR 0x640A
+#define CTL_INVLPG (1 << 9)
+#define CTL_RDTSC (1 << 12)
+#define CTL_MOV_DR (1 << 23)
+#define CTL_PAUSE (1 << 30)
+#define CTL_SECONDARY (1 << 31)
+#define CTL2_DESC_TABLE (1 << 2)
+#define CTL2_WBINVD (1 << 6)
+#define PRIMARY_WANTED (CTL_IO_BITMAPS | CTL_MSR_BITMAPS | CTL_CR3_LOAD | CTL_INVLPG | CTL_RDTSC | CTL_MOV_DR | CTL_PAUSE | CTL_SECONDARY)
+#define SECONDARY_WANTED (CTL2_DESC_TABLE | CTL2_WBINVD)
 
 	.file "vmx_exits.S"
 	.section .multiboot, "a"
@@ -112,17 +137,25 @@ start:
 	call vmm_init
 
 	/* ---- this kernel's controls on top of vmm_init's VMCS ---- */
-	mov $(CTL_IO_BITMAPS | CTL_MSR_BITMAPS | CTL_CR3_LOAD), %ebx
+	mov $PRIMARY_WANTED, %ebx
 	mov vmm_ctl_msr, %ecx
 	inc %ecx /* the (TRUE_) primary processor-based controls MSR */
 	call vmm_adjust
 	mov %eax, %ebx
-	and $(CTL_IO_BITMAPS | CTL_MSR_BITMAPS | CTL_CR3_LOAD), %ebx
-	cmp $(CTL_IO_BITMAPS | CTL_MSR_BITMAPS | CTL_CR3_LOAD), %ebx
+	and $PRIMARY_WANTED, %ebx
+	cmp $PRIMARY_WANTED, %ebx
 	mov $msg_check_controls, %edi
 	jne fail
 	VMW F_PRIMARY_CONTROLS, %eax /* CR3-store exiting stays 0 where the TRUE MSR allows */
 	mov %eax, primary_controls
+	mov $SECONDARY_WANTED, %ebx
+	mov $MSR_PROCBASED_CTLS2, %ecx
+	call vmm_adjust
+	mov %eax, %ebx
+	and $SECONDARY_WANTED, %ebx
+	cmp $SECONDARY_WANTED, %ebx
+	jne fail
+	VMW F_SECONDARY_CONTROLS, %eax
 	/* Bitmaps (.bss: zero): port 1234H in A; RDMSR of 174H in the read-low MSR bitmap. */
 	orb $(1 << (DEVICE_PORT & 7)), io_bitmap_a + (DEVICE_PORT >> 3)
 	orb $(1 << (0x174 & 7)), msr_bitmap + (0x174 >> 3)
@@ -153,13 +186,14 @@ exit_handler:
 	cmp $N_EXITS, %esi
 	jae too_many_exits
 	incl n_exits
-	imul $12, %esi
+	imul $LOG_ENTRY, %esi
+	add $exit_log, %esi /* ESI: this exit's log entry */
 	VMR F_EXIT_REASON, %eax
-	mov %eax, exit_log(%esi)
+	mov %eax, (%esi)
 	VMR F_EXIT_QUALIFICATION, %ebx
-	mov %ebx, exit_log + 4(%esi)
+	mov %ebx, 4(%esi)
 	VMR F_EXIT_INSN_LENGTH, %ecx
-	mov %ecx, exit_log + 8(%esi)
+	mov %ecx, 8(%esi)
 	cmp $EXIT_REASON_VMCALL, %eax
 	je guest_done
 	cmp $EXIT_REASON_IO, %eax
@@ -168,9 +202,31 @@ exit_handler:
 	je exit_rdmsr
 	cmp $EXIT_REASON_CR, %eax
 	je exit_cr
-	jmp vmm_exit_unexpected
+	cmp $46, %eax /* GDTR/IDTR access */
+	je exit_info
+	cmp $47, %eax /* LDTR/TR access */
+	je exit_info
+	jmp advance /* MOV DR, INVLPG, RDTSC, PAUSE, WBINVD: skipped */
 
-exit_io: /* the device: IN from DEVICE_PORT returns DEVICE_VALUE (AL); OUT is ignored */
+exit_info: /* the instruction information (SDM 27.2.5) */
+	VMR F_EXIT_INSN_INFO, %eax
+	/* Bit 11 (operand size of LGDT/LIDT/SGDT/SIDT, SDM Table 27-10) is not logged: Bochs
+	 * 2.7 leaves it 0 (its instruction information treats 14:11 as reserved), Ringside
+	 * sets it for a 32-bit operand as the SDM says (tests/unit/vt_exits_insn_test.cpp). */
+	and $~(1 << 11), %eax
+	mov %eax, 12(%esi)
+	jmp advance
+
+exit_io:
+	test $0x10, %ebx
+	jz 1f
+	/* INS/OUTS: instruction information and guest-linear address; skipped */
+	VMR F_EXIT_INSN_INFO, %eax
+	mov %eax, 12(%esi)
+	VMR F_GUEST_LINEAR, %eax
+	mov %eax, 16(%esi)
+	jmp advance
+1:	/* the device: IN from DEVICE_PORT returns DEVICE_VALUE (AL); OUT is ignored */
 	test $0x8, %ebx
 	jz advance
 	movb $DEVICE_VALUE, 28(%esp)
@@ -187,6 +243,8 @@ exit_cr:
 	and $3, %eax
 	cmp $2, %eax
 	je exit_clts
+	cmp $3, %eax
+	je exit_lmsw
 	test %eax, %eax /* MOV to CR */
 	jnz vmm_exit_unexpected
 	mov %ebx, %eax
@@ -200,6 +258,12 @@ exit_cr:
 	neg %ecx
 	mov 28(%esp,%ecx,4), %eax
 	VMW F_GUEST_CR3, %eax
+	jmp advance
+exit_lmsw: /* skipped; a memory operand: its guest-linear address */
+	test $0x40, %ebx
+	jz advance
+	VMR F_GUEST_LINEAR, %eax
+	mov %eax, 16(%esi)
 	jmp advance
 exit_clts: /* the guest's view of TS: cleared */
 	VMR F_CR0_SHADOW, %eax
@@ -243,9 +307,17 @@ guest_done:
 	call puts
 	mov exit_log + 8(%ebx), %eax
 	call put_hex32
+	mov $msg_info, %esi
+	call puts
+	mov exit_log + 12(%ebx), %eax
+	call put_hex32
+	mov $msg_linear, %esi
+	call puts
+	mov exit_log + 16(%ebx), %eax
+	call put_hex32
 	call newline
-	add $12, %ebx
-	cmp $(N_EXITS * 12), %ebx
+	add $LOG_ENTRY, %ebx
+	cmp $(N_EXITS * LOG_ENTRY), %ebx
 	jb 1b
 	mov $msg_guest_in, %esi
 	call puts_prefixed
@@ -287,7 +359,7 @@ guest_done:
 	jne fail
 	mov $expected_log, %esi
 	mov $exit_log, %ebx
-	mov $(N_EXITS * 3), %ecx
+	mov $(N_EXITS * LOG_ENTRY / 4), %ecx
 2:	lodsl
 	cmp (%ebx), %eax
 	jne fail
@@ -336,6 +408,19 @@ guest:
 	mov %eax, guest_cr0_after
 	mov %cr3, %ebx /* no exit */
 	mov %ebx, %cr3 /* exits */
+	mov $guest_buf, %esi
+	mov $DEVICE_PORT, %dx
+	mov $3, %ecx
+	rep outsb /* exits: string, REP; DS:ESI */
+	mov %dr7, %eax /* exits: MOV-DR exiting */
+	mov $guest_buf, %ebx
+	invlpg 0x10(%ebx) /* exits: the linear address */
+	rdtsc /* exits */
+	pause /* exits */
+	wbinvd /* exits: a secondary control */
+	sgdt 4(%ebx) /* exits: descriptor-table exiting */
+	str %eax /* exits */
+	lmsw (%ebx) /* exits: TS = 1 differs from the shadow's (cleared at the CLTS exit) */
 guest_vmcall:
 	vmcall
 3:	hlt
@@ -486,21 +571,36 @@ putc: /* AL = byte; preserves all registers */
 	.balign 4
 /* The exits the guest must cause, in order: reason, qualification, instruction length. */
 expected_log:
-	.long EXIT_REASON_IO, (DEVICE_PORT << 16) | 0x8, 1
-	.long EXIT_REASON_RDMSR, 0, 2
-	.long EXIT_REASON_CR, 0x20, 2
-	.long EXIT_REASON_CR, 0x303, 3
-	.long EXIT_REASON_VMCALL, 0, 3
+	.long EXIT_REASON_IO, (DEVICE_PORT << 16) | 0x8, 1, 0, 0
+	.long EXIT_REASON_RDMSR, 0, 2, 0, 0
+	.long EXIT_REASON_CR, 0x20, 2, 0, 0
+	.long EXIT_REASON_CR, 0x303, 3, 0, 0
+	/* rep outsb: 1 byte, OUT, string, REP, DX; address size 32, DS (SDM 27.2.5) */
+	.long EXIT_REASON_IO, (DEVICE_PORT << 16) | 0x30, 2, (1 << 7) | (3 << 15), guest_buf
+	.long 29, 0x17, 3, 0, 0 /* mov eax, dr7: DR7, MOV from DR, EAX */
+	.long 14, guest_buf + 0x10, 4, 0, 0 /* invlpg */
+	.long 16, 0, 2, 0, 0 /* rdtsc */
+	.long 40, 0, 2, 0, 0 /* pause */
+	.long 54, 0, 2, 0, 0 /* wbinvd */
+	/* sgdt 4(%ebx): displacement 4; SGDT, address size 32, DS, no index, base EBX (the
+	 * operand size, bit 11, is not logged: see exit_info) */
+	.long 46, 4, 4, (1 << 7) | (3 << 15) | (1 << 22) | (3 << 23), 0
+	.long 47, 0, 3, (1 << 28) | (1 << 10), 0 /* str eax: STR, register EAX */
+	/* lmsw (%ebx): access type 3, memory operand, source 0008H */
+	.long EXIT_REASON_CR, 0x00080070, 3, 0, guest_buf
+	.long EXIT_REASON_VMCALL, 0, 3, 0, 0
 hex_digits:           .ascii "0123456789abcdef"
 msg_prefix:           .asciz "vmx_exits: "
 msg_start:            .asciz "start"
 msg_no_vmx:           .asciz "no VMX"
-msg_controls:         .asciz "i/o bitmaps, msr bitmaps, cr0 mask, cr3-load exiting ok"
+msg_controls:         .asciz "exiting controls, bitmaps, cr0 mask and shadow ok"
 msg_vmlaunch:         .asciz "vmlaunch"
 msg_exit_count:       .asciz "exits="
 msg_exit:             .asciz "exit reason="
 msg_qual:             .asciz " qualification="
 msg_length:           .asciz " insn length="
+msg_info:             .asciz " info="
+msg_linear:           .asciz " linear="
 msg_guest_in:         .asciz "guest in al="
 msg_guest_msr:        .asciz "guest rdmsr 174h="
 msg_msr_175:          .asciz " 175h="
@@ -511,7 +611,7 @@ msg_vmxoff:           .asciz "vmxoff ok"
 msg_done:             .asciz "done"
 msg_fail:             .asciz "FAILED"
 msg_shutdown:         .asciz "Shutdown"
-msg_check_controls:   .asciz "check: i/o bitmaps, msr bitmaps, cr3-load exiting allowed"
+msg_check_controls:   .asciz "check: the exiting controls are allowed"
 msg_check_exit_count: .asciz "check: too many exits"
 msg_check_exit_log:   .asciz "check: exit log"
 msg_check_guest:      .asciz "check: what the guest saw"
@@ -525,7 +625,8 @@ idt_empty:
 	.long 0
 primary_controls: .long 0
 n_exits:          .long 0
-exit_log:         .fill N_EXITS * 3, 4, 0
+exit_log:         .fill N_EXITS * LOG_ENTRY, 1, 0
+guest_buf:        .long 0x00000008, 0, 0, 0, 0, 0, 0, 0 /* OUTS source; LMSW operand: TS */
 guest_in_al:      .long 0
 guest_msr_174:    .long 0
 guest_msr_175:    .long 0

@@ -546,7 +546,9 @@ TEST_F(VtExitsInsn, DescriptorTableExitingGdtrIdtr) {
   primary(kSecondaryOn);
   write(kSecondary, kDescTable);
   // sgdt [ebx+4]: identity 0, operand size 32 (bit 11), address size 32, DS, no index (22),
-  // base EBX (3); qualification = displacement 4.
+  // base EBX (3); qualification = displacement 4. (Bochs 2.7 leaves bit 11 at 0: its
+  // instruction information treats 14:11 as reserved; SDM Table 27-10 defines bit 11 as the
+  // operand size, which we follow. tests/guests/vmx_exits.S masks it when comparing.)
   Exit e = run({0x0F, 0x01, 0x43, 0x04});
   expect_exit(e, 46, 4, 4);
   EXPECT_EQ(e.info, (1u << 7) | (1u << 11) | (3u << 15) | (1u << 22) | (3u << 23));
@@ -564,10 +566,11 @@ TEST_F(VtExitsInsn, DescriptorTableExitingGdtrIdtr) {
 TEST_F(VtExitsInsn, DescriptorTableExitingLdtrTr) {
   primary(kSecondaryOn);
   write(kSecondary, kDescTable);
-  // sldt eax (0F 00 C0): identity 0, register operand (bit 10), reg1 EAX, address size 32.
+  // sldt eax (0F 00 C0): identity 0, register operand (bit 10), reg1 EAX; the address size
+  // (9:7) is undefined for a register operand: Ringside writes 0.
   Exit e = run({0x0F, 0x00, 0xC0});
   expect_exit(e, 47, 0, 3);
-  EXPECT_EQ(e.info, (1u << 7) | (1u << 10));
+  EXPECT_EQ(e.info, 1u << 10);
   // str [ecx] (0F 00 09): identity 1, memory, DS, base ECX (1), no index.
   e = run({0x0F, 0x00, 0x09}, 0, 0x8100);
   expect_exit(e, 47, 0, 3);
@@ -575,7 +578,7 @@ TEST_F(VtExitsInsn, DescriptorTableExitingLdtrTr) {
   // ltr dx (0F 00 DA): identity 3, reg1 EDX (2).
   e = run({0x0F, 0x00, 0xDA}, 0, 0, 0x28);
   expect_exit(e, 47, 0, 3);
-  EXPECT_EQ(e.info, (2u << 3) | (1u << 7) | (1u << 10) | (3u << 28));
+  EXPECT_EQ(e.info, (2u << 3) | (1u << 10) | (3u << 28));
   // lldt ax: identity 2.
   e = run({0x0F, 0x00, 0xD0});
   expect_exit(e, 47, 0, 3);
