@@ -80,6 +80,41 @@ class Virtualization {
   // makes it a VM exit, filled into `e` (SDM 25.2 "Exceptions").
   virtual bool exception_exits(Cpu& cpu, uint8_t vector, bool has_ec, uint32_t ec, bool soft,
                                VmExit& e) = 0;
+
+  // ---- Instructions that exit conditionally (SDM Vol.3 25.1.3; vt/exits_insn.cpp) ----
+  // Each intercept_* throws VmExit (Cpu::vm_exit_insn) when the current instruction exits,
+  // and returns otherwise. The caller has already raised the instruction's #UD and
+  // privilege faults (and, for I/O, the IOPL / TSS I/O-bitmap #GP): SDM 25.1.1.
+  // IN, OUT, INS, OUTS of `size` bytes at `port` (`in`: IN/INS); the encoding (immediate,
+  // string, REP) comes from cpu.current_insn().
+  virtual void intercept_io(Cpu& cpu, uint16_t port, unsigned size, bool in) = 0;
+  // RDMSR / WRMSR of MSR `index`.
+  virtual void intercept_msr(Cpu& cpu, uint32_t index, bool write) = 0;
+  // MOV to CR0/CR3/CR4 of `value` from general register `gpr`; MOV from CR3 to `gpr`.
+  virtual void intercept_cr_write(Cpu& cpu, unsigned cr, unsigned gpr, uint64_t value) = 0;
+  virtual void intercept_cr_read(Cpu& cpu, unsigned cr, unsigned gpr) = 0;
+  // CLTS; LMSW with source `src` (a memory operand at linear address `linear`, or a register).
+  virtual void intercept_clts(Cpu& cpu) = 0;
+  virtual void intercept_lmsw(Cpu& cpu, uint16_t src, bool memory, uint64_t linear) = 0;
+  // CR0/CR4 as a guest reads them (MOV from CR, SMSW): the read shadow for the bits the
+  // guest/host mask owns (SDM 25.3). And the value a MOV to CR0/CR4, CLTS or LMSW that did
+  // not exit loads: the masked bits keep their current value.
+  virtual uint64_t guest_cr_read(const Cpu& cpu, unsigned cr, uint64_t value) const = 0;
+  virtual uint64_t guest_cr_write(const Cpu& cpu, unsigned cr, uint64_t value) const = 0;
+  // MOV to / from DR`dr` with register `gpr`: called BEFORE the DR4/DR5 #UD and the CPL
+  // #GP, which this exit takes priority over (SDM 25.1.3 "MOV DR").
+  virtual void intercept_dr(Cpu& cpu, unsigned dr, unsigned gpr, bool read) = 0;
+  // The instructions that exit on one control bit, by exit reason: INVLPG
+  // (`qualification`: the linear address), RDTSC, RDTSCP, RDPMC, PAUSE, WBINVD.
+  virtual void intercept_insn(Cpu& cpu, uint32_t reason, uint64_t qualification = 0) = 0;
+  // RDTSCP in the guest: false makes it #UD (secondary "enable RDTSCP" = 0).
+  virtual bool rdtscp_enabled(const Cpu& cpu) const = 0;
+  // What RDTSC, RDTSCP and RDMSR of IA32_TSC add to the TSC in the guest ("use TSC
+  // offsetting": the TSC-offset field; else 0).
+  virtual uint64_t tsc_offset(const Cpu& cpu) const = 0;
+  // LGDT/LIDT/SGDT/SIDT (reason 46) and LLDT/LTR/SLDT/STR (47) with "descriptor-table
+  // exiting"; `identity` is the instruction-identity value of SDM Tables 27-10 / 27-11.
+  virtual void intercept_descriptor_table(Cpu& cpu, uint32_t reason, unsigned identity) = 0;
 };
 
 }  // namespace cpu

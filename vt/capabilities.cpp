@@ -20,33 +20,33 @@ constexpr Control kControls[] = {
     {CW::Pin, 6, "activate VMX-preemption timer", false},
     {CW::Pin, 7, "process posted interrupts", false},
     {CW::Primary, 2, "interrupt-window exiting", false},
-    {CW::Primary, 3, "use TSC offsetting", false},
+    {CW::Primary, 3, "use TSC offsetting", true},
     {CW::Primary, 7, "HLT exiting", true},
-    {CW::Primary, 9, "INVLPG exiting", false},
+    {CW::Primary, 9, "INVLPG exiting", true},
     {CW::Primary, 10, "MWAIT exiting", false},
-    {CW::Primary, 11, "RDPMC exiting", false},
-    {CW::Primary, 12, "RDTSC exiting", false},
-    {CW::Primary, 15, "CR3-load exiting", false},   // default 1; TRUE_ MSR may clear
-    {CW::Primary, 16, "CR3-store exiting", false},  // default 1; TRUE_ MSR may clear
+    {CW::Primary, 11, "RDPMC exiting", true},
+    {CW::Primary, 12, "RDTSC exiting", true},
+    {CW::Primary, 15, "CR3-load exiting", true},   // default 1; TRUE_ MSR may clear
+    {CW::Primary, 16, "CR3-store exiting", true},  // default 1; TRUE_ MSR may clear
     {CW::Primary, 19, "CR8-load exiting", false},
     {CW::Primary, 20, "CR8-store exiting", false},
     {CW::Primary, 21, "use TPR shadow", false},
     {CW::Primary, 22, "NMI-window exiting", false},
-    {CW::Primary, 23, "MOV-DR exiting", false},
-    {CW::Primary, 24, "unconditional I/O exiting", false},
-    {CW::Primary, 25, "use I/O bitmaps", false},
+    {CW::Primary, 23, "MOV-DR exiting", true},
+    {CW::Primary, 24, "unconditional I/O exiting", true},
+    {CW::Primary, 25, "use I/O bitmaps", true},
     {CW::Primary, 27, "monitor trap flag", false},
-    {CW::Primary, 28, "use MSR bitmaps", false},
+    {CW::Primary, 28, "use MSR bitmaps", true},
     {CW::Primary, 29, "MONITOR exiting", false},
-    {CW::Primary, 30, "PAUSE exiting", false},
+    {CW::Primary, 30, "PAUSE exiting", true},
     {CW::Primary, 31, "activate secondary controls", true},
     {CW::Secondary, 0, "virtualize APIC accesses", false},
     {CW::Secondary, 1, "enable EPT", false},
-    {CW::Secondary, 2, "descriptor-table exiting", false},
-    {CW::Secondary, 3, "enable RDTSCP", false},
+    {CW::Secondary, 2, "descriptor-table exiting", true},
+    {CW::Secondary, 3, "enable RDTSCP", true},
     {CW::Secondary, 4, "virtualize x2APIC mode", false},
     {CW::Secondary, 5, "enable VPID", false},
-    {CW::Secondary, 6, "WBINVD exiting", false},
+    {CW::Secondary, 6, "WBINVD exiting", true},
     {CW::Secondary, 7, "unrestricted guest", false},
     {CW::Secondary, 8, "APIC-register virtualization", false},
     {CW::Secondary, 9, "virtual-interrupt delivery", false},
@@ -87,7 +87,7 @@ constexpr uint64_t kImplementedMiscBits = 0;
 constexpr uint64_t kImplementedEptVpidCaps = 0;
 constexpr uint64_t kImplementedVmfuncs = 0;
 // IA32_VMX_BASIC bit 54 (INS/OUTS instruction information on exits): not yet.
-constexpr bool kInsOutsInfoImplemented = false;
+constexpr bool kInsOutsInfoImplemented = true;
 
 constexpr uint32_t bits(std::initializer_list<unsigned> l) {
   uint32_t v = 0;

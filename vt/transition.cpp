@@ -17,6 +17,7 @@
 #include "cpu/cycles/model.h"
 #include "platform/text.h"
 #include "vt/exit_reasons.h"
+#include "vt/exits_insn.h"
 #include "vt/vmx.h"
 
 namespace vt {
@@ -171,6 +172,7 @@ void Vmx::vm_exit(Cpu& c, const VmExit& e, unsigned insn_len) {
     ev.transition_cycles = m.vm_exit;
     const char* name = exit_reason_name(e.reason);
     ev.reason = name ? name : "unknown";
+    ev.detail = describe_qualification(e, uint32_t(st.gpr[cpu::RCX]));  // vt/exits_insn.cpp
     c.emit(ev);
   }
   c.check_mode();

@@ -113,6 +113,20 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   void intercept_hlt(cpu::Cpu& cpu) override;
   bool exception_exits(cpu::Cpu& cpu, uint8_t vector, bool has_ec, uint32_t ec, bool soft,
                        cpu::VmExit& e) override;
+  // Instruction exits (vt/exits_insn.cpp).
+  void intercept_io(cpu::Cpu& cpu, uint16_t port, unsigned size, bool in) override;
+  void intercept_msr(cpu::Cpu& cpu, uint32_t index, bool write) override;
+  void intercept_cr_write(cpu::Cpu& cpu, unsigned cr, unsigned gpr, uint64_t value) override;
+  void intercept_cr_read(cpu::Cpu& cpu, unsigned cr, unsigned gpr) override;
+  void intercept_clts(cpu::Cpu& cpu) override;
+  void intercept_lmsw(cpu::Cpu& cpu, uint16_t src, bool memory, uint64_t linear) override;
+  uint64_t guest_cr_read(const cpu::Cpu& cpu, unsigned cr, uint64_t value) const override;
+  uint64_t guest_cr_write(const cpu::Cpu& cpu, unsigned cr, uint64_t value) const override;
+  void intercept_dr(cpu::Cpu& cpu, unsigned dr, unsigned gpr, bool read) override;
+  void intercept_insn(cpu::Cpu& cpu, uint32_t reason, uint64_t qualification) override;
+  bool rdtscp_enabled(const cpu::Cpu& cpu) const override;
+  uint64_t tsc_offset(const cpu::Cpu& cpu) const override;
+  void intercept_descriptor_table(cpu::Cpu& cpu, uint32_t reason, unsigned identity) override;
 
   // platform::Device
   const char* name() const override { return "vmx"; }
@@ -164,6 +178,7 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   void entry_failure(cpu::Cpu& c, uint32_t reason, uint64_t qualification);
   void emit_transition(cpu::Cpu& c, bool entry, uint64_t cost);  // VmEntry (count and event)
   uint64_t field(uint32_t encoding) const { return s_.fields[*field_slot(encoding)]; }
+  uint32_t secondary_controls() const;  // 0 unless "activate secondary controls" (exits_insn.cpp)
 
   // The opening checks shared by every VMX instruction but VMXON and VMCALL: #UD outside
   // VMX operation, in real or virtual-8086 mode, or in compatibility mode; #GP(0) at CPL > 0.

@@ -74,6 +74,8 @@ void xchg_E_G(Cpu& c, const Insn& i) {
 void xchg_A_r(Cpu& c, const Insn& i) {
   const unsigned r = i.op & 7;
   if (r == 0) {  // 90: NOP (F3 90: PAUSE)
+    // SDM Vol.3 25.1.3 "PAUSE exiting".
+    if (i.rep == 0xF3 && c.non_root()) c.virtualization()->intercept_insn(c, exit_reason::Pause);
     return;
   }
   const uint64_t a = c.reg(RAX, i.opsize);

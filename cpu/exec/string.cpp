@@ -115,6 +115,8 @@ void ins(Cpu& c, const Insn& i) {
   repeat(c, i, false, [&] {
     const uint16_t port = c.reg16(RDX);
     c.check_io_permission(port, size);
+    // VMX non-root: the exit comes after the #GP and before any memory access.
+    if (c.non_root()) c.virtualization()->intercept_io(c, port, size, true);
     const uint64_t di = c.reg(RDI, i.adsize);
     c.read_sized_rmw(ES, di, size);  // write probe
     const uint32_t v = c.port_in(port, size);
@@ -128,6 +130,7 @@ void outs(Cpu& c, const Insn& i) {
   repeat(c, i, false, [&] {
     const uint16_t port = c.reg16(RDX);
     c.check_io_permission(port, size);
+    if (c.non_root()) c.virtualization()->intercept_io(c, port, size, false);
     const uint64_t v = c.read_sized(i.seg, c.reg(RSI, i.adsize), size);
     c.port_out(port, size, uint32_t(v));
     advance(c, i, RSI, size);

@@ -128,6 +128,7 @@ void grp6(Cpu& c, const Insn& i) {
     case 0:  // SLDT
       check_umip(c);
       trap_if_virtualizable(c, Sensitive::Sldt);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::LdtrTrAccess, 0);
       store_selector(c, i, s.ldtr.selector);
       if (c.deprivileged()) {
         c.sensitive_silent(Sensitive::Sldt,
@@ -137,6 +138,7 @@ void grp6(Cpu& c, const Insn& i) {
     case 1:  // STR
       check_umip(c);
       trap_if_virtualizable(c, Sensitive::Str);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::LdtrTrAccess, 1);
       store_selector(c, i, s.tr.selector);
       if (c.deprivileged()) {
         c.sensitive_silent(Sensitive::Str,
@@ -145,6 +147,7 @@ void grp6(Cpu& c, const Insn& i) {
       return;
     case 2: {  // LLDT
       require_cpl0(c);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::LdtrTrAccess, 2);
       const uint16_t sel = uint16_t(c.read_rm(i, 2));
       if (sel_index(sel) == 0) {
         // A null selector marks the LDT invalid; later references through it #GP.
@@ -162,6 +165,7 @@ void grp6(Cpu& c, const Insn& i) {
     }
     case 3: {  // LTR
       require_cpl0(c);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::LdtrTrAccess, 3);
       const uint16_t sel = uint16_t(c.read_rm(i, 2));
       if (sel_index(sel) == 0) c.fault(GP, 0);
       if (sel & 4) c.fault(GP, sel_index(sel));
@@ -234,8 +238,14 @@ void grp7_register_form(Cpu& c, const Insn& i) {
         return;
       c.fault(UD);
     case 0xF9: {  // RDTSCP (CPUID.80000001H:EDX[27])
+      // SDM Vol.3 25.3: #UD in non-root operation unless "enable RDTSCP" is 1.
+      if (c.non_root() && !c.virtualization()->rdtscp_enabled(c)) c.fault(UD);
       if ((c.state().cr4 & cr4::TSD) && protected_like(c) && c.state().cpl > 0) c.fault(GP, 0);
-      const uint64_t t = c.tsc();
+      uint64_t t = c.tsc();
+      if (c.non_root()) {
+        c.virtualization()->intercept_insn(c, exit_reason::Rdtscp);
+        t += c.virtualization()->tsc_offset(c);
+      }
       c.set_reg32(RAX, uint32_t(t));
       c.set_reg32(RDX, uint32_t(t >> 32));
       c.set_reg32(RCX, uint32_t(c.state().msrs.tsc_aux));
@@ -264,6 +274,8 @@ void grp7(Cpu& c, const Insn& i) {
       check_umip(c);
       const Sensitive id = i.reg == 0 ? Sensitive::Sgdt : Sensitive::Sidt;
       trap_if_virtualizable(c, id);
+      // SDM Vol.3 25.1.3 "descriptor-table exiting": identity 0 SGDT, 1 SIDT (Table 27-10).
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::GdtrIdtrAccess, i.reg);
       const TableReg& t = i.reg == 0 ? s.gdtr : s.idtr;
       store_table(c, i, t);
       if (c.deprivileged()) {
@@ -277,10 +289,12 @@ void grp7(Cpu& c, const Insn& i) {
     }
     case 2:  // LGDT
       require_cpl0(c);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::GdtrIdtrAccess, 2);
       s.gdtr = load_table(c, i);
       return;
     case 3:  // LIDT
       require_cpl0(c);
+      if (c.non_root()) c.virtualization()->intercept_descriptor_table(c, exit_reason::GdtrIdtrAccess, 3);
       s.idtr = load_table(c, i);
       return;
     case 4:  // SMSW
@@ -288,8 +302,12 @@ void grp7(Cpu& c, const Insn& i) {
       trap_if_virtualizable(c, Sensitive::Smsw);
       // SDM Vol.2 SMSW: to memory always 16 bits. To a 32-bit register the upper half is
       // "undefined"; P6-family processors store CR0[31:0], which we do.
-      if (i.mod == 3) c.set_reg(i.rm, i.opsize, uint32_t(s.cr0));
-      else c.write_sized(i.seg, c.ea(i), 2, uint16_t(s.cr0));
+      // VMX non-root: the CR0 read shadow supplies the bits the guest/host mask owns.
+      {
+        const uint64_t cr0 = c.non_root() ? c.virtualization()->guest_cr_read(c, 0, s.cr0) : s.cr0;
+        if (i.mod == 3) c.set_reg(i.rm, i.opsize, uint32_t(cr0));
+        else c.write_sized(i.seg, c.ea(i), 2, uint16_t(cr0));
+      }
       if (c.deprivileged()) {
         c.sensitive_silent(Sensitive::Smsw,
                            [&] { return "revealed MSW " + detail_hex(uint16_t(s.cr0), 4); });
@@ -298,12 +316,19 @@ void grp7(Cpu& c, const Insn& i) {
     case 6: {  // LMSW
       require_cpl0(c);
       // Only PE, MP, EM and TS are loaded; PE can be set but not cleared.
-      const uint64_t src = c.read_rm(i, 2) & 0xF;
-      c.write_cr0((s.cr0 & ~0xEull) | src | (s.cr0 & cr0::PE));
+      const uint16_t data = uint16_t(c.read_rm(i, 2));
+      const uint64_t src = data & 0xF;
+      uint64_t v = (s.cr0 & ~0xEull) | src | (s.cr0 & cr0::PE);
+      if (c.non_root()) {  // SDM Vol.3 25.1.3 (LMSW), 25.3: masked bits are left unmodified
+        c.virtualization()->intercept_lmsw(c, data, i.mem(), i.mem() ? operand_linear(c, i) : 0);
+        v = c.virtualization()->guest_cr_write(c, 0, v);
+      }
+      c.write_cr0(v);
       return;
     }
     case 7:  // INVLPG (memory form only; the mod = 3 encodings were handled above)
       require_cpl0(c);
+      if (c.non_root()) c.virtualization()->intercept_insn(c, exit_reason::Invlpg, operand_linear(c, i));
       c.invlpg(operand_linear(c, i));
       return;
     default:
@@ -365,6 +390,11 @@ void arpl_E_G(Cpu& c, const Insn& i) {
 
 void clts(Cpu& c, const Insn&) {
   require_cpl0(c);
+  if (c.non_root()) {  // SDM Vol.3 25.1.3, 25.3: CR0.TS is left alone when the mask owns it
+    c.virtualization()->intercept_clts(c);
+    c.state().cr0 = c.virtualization()->guest_cr_write(c, 0, c.state().cr0 & ~cr0::TS);
+    return;
+  }
   c.state().cr0 &= ~cr0::TS;
 }
 
@@ -373,7 +403,10 @@ void invd(Cpu& c, const Insn&) {
   require_cpl0(c);
   if (c.non_root()) c.vm_exit_insn(exit_reason::Invd);  // SDM Vol.3 25.1.2: always exits
 }
-void wbinvd(Cpu& c, const Insn&) { require_cpl0(c); }
+void wbinvd(Cpu& c, const Insn&) {
+  require_cpl0(c);
+  if (c.non_root()) c.virtualization()->intercept_insn(c, exit_reason::Wbinvd);
+}
 
 // ---------------------------------------------------------------------------------------
 // Control registers
@@ -435,13 +468,21 @@ void mov_R_C(Cpu& c, const Insn& i) {
     default: c.fault(UD);
   }
   require_cpl0(c);
+  if (c.non_root()) {  // SDM Vol.3 25.1.3 (CR3-store exiting), 25.3 (CR0/CR4 read shadows)
+    c.virtualization()->intercept_cr_read(c, i.reg, i.rm);
+    v = c.virtualization()->guest_cr_read(c, i.reg, v);
+  }
   c.set_reg32(i.rm, uint32_t(v));
 }
 
 void mov_C_R(Cpu& c, const Insn& i) {
   if (i.reg != 0 && i.reg != 2 && i.reg != 3 && i.reg != 4) c.fault(UD);
   require_cpl0(c);
-  const uint32_t v = c.reg32(i.rm);
+  uint64_t v = c.reg32(i.rm);
+  if (c.non_root()) {  // SDM Vol.3 25.1.3 (CR0/CR4 masks, CR3-load exiting), 25.3
+    c.virtualization()->intercept_cr_write(c, i.reg, i.rm, v);
+    v = c.virtualization()->guest_cr_write(c, i.reg, v);
+  }
   switch (i.reg) {
     case 0: c.write_cr0(v); break;
     case 2: c.state().cr2 = v; break;
@@ -466,12 +507,16 @@ unsigned debug_reg(Cpu& c, unsigned r) {
 }
 }  // namespace
 
+// SDM Vol.3 25.1.3 "MOV-DR exiting": an exception to 25.1.1, the exit takes priority over
+// the CPL #GP and the DR4/DR5 #UD (CR4.DE = 1), so it is checked before debug_reg().
 void mov_R_D(Cpu& c, const Insn& i) {
+  if (c.non_root()) c.virtualization()->intercept_dr(c, i.reg, i.rm, true);
   const unsigned r = debug_reg(c, i.reg);
   c.set_reg32(i.rm, uint32_t(c.state().dr[r]));
 }
 
 void mov_D_R(Cpu& c, const Insn& i) {
+  if (c.non_root()) c.virtualization()->intercept_dr(c, i.reg, i.rm, false);
   const unsigned r = debug_reg(c, i.reg);
   uint64_t v = c.reg32(i.rm);
   // Reserved bits keep their fixed values: DR6[11:4] and [31:16] read 1, DR6[12] 0;
@@ -563,14 +608,18 @@ bool Cpu::write_msr(uint32_t index, uint64_t v) {
 
 void rdmsr(Cpu& c, const Insn&) {
   require_cpl0(c);
+  if (c.non_root()) c.virtualization()->intercept_msr(c, c.reg32(RCX), false);
   uint64_t v;
   if (!c.read_msr(c.reg32(RCX), v)) c.fault(GP, 0);
+  // SDM Vol.3 25.3: RDMSR of IA32_TSC in the guest adds the TSC offset.
+  if (c.non_root() && c.reg32(RCX) == msr::TSC) v += c.virtualization()->tsc_offset(c);
   c.set_reg32(RAX, uint32_t(v));
   c.set_reg32(RDX, uint32_t(v >> 32));
 }
 
 void wrmsr(Cpu& c, const Insn&) {
   require_cpl0(c);
+  if (c.non_root()) c.virtualization()->intercept_msr(c, c.reg32(RCX), true);
   const uint64_t v = (uint64_t(c.reg32(RDX)) << 32) | c.reg32(RAX);
   if (!c.write_msr(c.reg32(RCX), v)) c.fault(GP, 0);
 }
@@ -581,14 +630,25 @@ void wrmsr(Cpu& c, const Insn&) {
 void rdtsc(Cpu& c, const Insn&) {
   // SDM Vol.2 RDTSC: #GP(0) when CR4.TSD = 1 and CPL > 0.
   if ((c.state().cr4 & cr4::TSD) && protected_like(c) && c.state().cpl > 0) c.fault(GP, 0);
-  const uint64_t t = c.tsc();
+  uint64_t t = c.tsc();
+  if (c.non_root()) {  // SDM Vol.3 25.1.3 "RDTSC exiting", 25.3 "use TSC offsetting"
+    c.virtualization()->intercept_insn(c, exit_reason::Rdtsc);
+    t += c.virtualization()->tsc_offset(c);
+  }
   c.set_reg32(RAX, uint32_t(t));
   c.set_reg32(RDX, uint32_t(t >> 32));
 }
 
 void rdpmc(Cpu& c, const Insn&) {
   // No performance counters are modelled (CPUID leaf 0AH is absent), so every ECX names an
-  // invalid counter: SDM Vol.2 RDPMC raises #GP(0) for that at any CPL.
+  // invalid counter: SDM Vol.2 RDPMC raises #GP(0) for that at any CPL. In VMX non-root
+  // operation "RDPMC exiting" comes first, after the privilege #GP (CPL > 0 with CR4.PCE =
+  // 0; SDM Vol.3 25.1.1).
+  if (c.non_root()) {
+    if (!(c.state().cr4 & cr4::PCE) && (c.mode() == Mode::Virtual8086 || (protected_like(c) && c.state().cpl > 0)))
+      c.fault(GP, 0);
+    c.virtualization()->intercept_insn(c, exit_reason::Rdpmc);
+  }
   c.fault(GP, 0);
 }
 

@@ -38,7 +38,7 @@ TEST(VtCaps, BasicReportsRevisionSizeWriteBackAndTrueControls) {
   EXPECT_EQ((v >> 48) & 1, 0u);            // addresses up to MAXPHYADDR
   EXPECT_EQ((v >> 49) & 1, 0u);            // no dual-monitor treatment
   EXPECT_EQ((v >> 50) & 0xF, 6u);          // write-back
-  EXPECT_EQ((v >> 54) & 1, 0u);            // INS/OUTS information: not implemented yet
+  EXPECT_EQ((v >> 54) & 1, 1u);            // INS/OUTS instruction information (vt/exits_insn.cpp)
   EXPECT_EQ((v >> 55) & 1, 1u);            // TRUE_* MSRs exist
 }
 
@@ -71,23 +71,31 @@ TEST(VtCaps, AllowedSettingsAreConsistent) {
 
 TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   // The controls whose behaviour exists (vt/transition.cpp): HLT exiting, saving/loading
-  // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear),
-  // IA32_PAT / IA32_EFER, and VMCS shadowing (vt/shadowing.cpp, so the secondary controls
-  // exist). No EPT/VPID capability and no VM function yet: those MSRs do not exist (RDMSR
-  // #GP) and neither do the fields that depend on them.
+  // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
+  // IA32_PAT / IA32_EFER; the instruction exits of vt/exits_insn.cpp (CR3-load/store
+  // exiting are default-1 bits the TRUE_ MSR now lets software clear) and the secondary
+  // controls among them (descriptor-table exiting, enable RDTSCP, WBINVD exiting), and VMCS
+  // shadowing (vt/shadowing.cpp), so IA32_VMX_PROCBASED_CTLS2 exists. No EPT/VPID
+  // capabilities or VM functions (RDMSR #GP), and the fields that depend on them do not exist.
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
   EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
                                                 "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
-                                                "load IA32_EFER", "activate secondary controls",
-                                                "VMCS shadowing"}));
+                                                "load IA32_EFER", "use TSC offsetting", "INVLPG exiting",
+                                                "RDPMC exiting", "RDTSC exiting", "CR3-load exiting",
+                                                "CR3-store exiting", "MOV-DR exiting",
+                                                "unconditional I/O exiting", "use I/O bitmaps",
+                                                "use MSR bitmaps", "PAUSE exiting",
+                                                "activate secondary controls", "descriptor-table exiting",
+                                                "enable RDTSCP", "WBINVD exiting", "VMCS shadowing"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 31));
-  // The secondary controls exist (SDM A.3.3): allowed-0 none, allowed-1 VMCS shadowing.
-  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
-  EXPECT_EQ(v, uint64_t(1u << 14) << 32);
+  const uint32_t primary = 0x0401E172u | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 11) | (1u << 12) |
+                           (1u << 23) | (1u << 24) | (1u << 25) | (1u << 28) | (1u << 30) | (1u << 31);
+  EXPECT_EQ(v >> 32, primary);
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_PROCBASED_CTLS, v));
+  EXPECT_EQ(v, (uint64_t(primary) << 32) | 0x04006172u);  // CR3-load/store exiting may be 0
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
   EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));
@@ -96,6 +104,8 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
+  EXPECT_EQ(v, uint64_t((1u << 2) | (1u << 3) | (1u << 6) | (1u << 14)) << 32);  // no default-1 bits (A.3.3)
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));
   EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
