@@ -40,6 +40,11 @@
  *     port_e9_hack: enabled=1
  *     log: bochs.log
  *     panic: action=fatal
+ *     mouse: enabled=0
+ *     sound: driver=dummy
+ *     speaker: enabled=0
+ * (the last three: without them Bochs 2.7 may abort at start-up, "buffer overflow
+ * detected", after ALSA finds no sound card)
  * run as `bochs -q -f vmx.bxrc -rc RC < /dev/null` (RC: the lines "c" and "quit"); it ends
  * at the "Shutdown" (0.7 s here). com1.out, verbatim (= vmx_cpuid.expected):
  *     vmx_cpuid: start
