@@ -17,7 +17,7 @@ using cpu::Cpu;
 using cpu::Insn;
 
 Vmx::Vmx(const Profile& profile, std::function<bool()> a20_masked)
-    : caps_(profile), a20_masked_(std::move(a20_masked)) {
+    : caps_(profile), limits_(EntryLimits::from(caps_)), a20_masked_(std::move(a20_masked)) {
   // What a VM-entry check reads of each slot: the field's width, 0 for a field the CPU lacks.
   for (const FieldInfo& f : vmcs_fields()) {
     const uint64_t width = f.width == FieldWidth::Bits16 ? 0xFFFF : f.width == FieldWidth::Bits32 ? 0xFFFFFFFF : ~0ull;
@@ -30,6 +30,7 @@ void Vmx::reset() {
   // RESET leaves VMX operation (SDM Vol.3 23.7: VMX is off after reset).
   s_ = VmxState{};
   s_.fields.assign(vmcs_fields().size(), 0);
+  controls_host_checked_ = false;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -145,6 +146,7 @@ void Vmx::fail(Cpu& c, uint32_t error) {
 uint64_t& Vmx::slot(uint32_t encoding) { return s_.fields[*field_slot(encoding)]; }
 
 void Vmx::load_vmcs(Cpu& c, uint64_t addr) {
+  controls_host_checked_ = false;
   uint32_t launch = 0;
   c.phys_read(addr + kLaunchStateOffset, &launch, 4);
   s_.launched = launch == kLaunched;
@@ -169,6 +171,7 @@ uint64_t Vmx::read_field(const FieldInfo& f, bool high) const {
 }
 
 void Vmx::write_field(const FieldInfo& f, bool high, uint64_t v) {
+  if (f.type == FieldType::Control || f.type == FieldType::Host) controls_host_checked_ = false;
   uint64_t& d = s_.fields[size_t(&f - vmcs_fields().data())];
   if (high) {
     d = (d & 0xFFFFFFFF) | (v << 32);
@@ -360,11 +363,17 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
     const auto k = field_slot(enc);  // a field the CPU lacks reads as 0
     return k ? s_.fields[*k] & read_mask_[*k] : 0;
   };
-  const EntryLimits lim = EntryLimits::from(caps_);
-  s_.last_entry_failure = check_controls_and_host(read, lim);
-  if (s_.last_entry_failure) {
-    fail_valid(c, s_.last_entry_failure->error);
-    return;
+  const EntryLimits& lim = limits_;
+  // The checks on controls and host state read only control and host-state fields: like
+  // the processor, which redoes them only after such fields change, they are skipped while
+  // no VMWRITE, VMPTRLD or VMCLEAR has touched those since they last passed.
+  if (!controls_host_checked_) {
+    s_.last_entry_failure = check_controls_and_host(read, lim);
+    if (s_.last_entry_failure) {
+      fail_valid(c, s_.last_entry_failure->error);
+      return;
+    }
+    controls_host_checked_ = true;
   }
   // SDM 26.3.1: the guest-state checks. A failure is a VM exit with reason 33 | 80000000H
   // and the host state loaded (SDM 26.8); qualification 4 for the VMCS link pointer, else 0.
@@ -510,6 +519,7 @@ void Vmx::load(platform::StateReader& r) {
                                              n.current_vmcs != n.vmxon_pointer),
           "vmx: bad current-VMCS pointer " + platform::hex(n.current_vmcs));
   s_ = std::move(n);
+  controls_host_checked_ = false;
 }
 
 }  // namespace vt

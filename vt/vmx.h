@@ -199,6 +199,10 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   uint64_t& slot(uint32_t encoding);
 
   Capabilities caps_;
+  EntryLimits limits_;  // from caps_, for the VM-entry checks
+  // The checks on controls and host state passed and no control or host-state field has
+  // changed since (a cache, not architectural state: false after reset and load).
+  bool controls_host_checked_ = false;
   std::vector<uint64_t> read_mask_;  // per vmcs_fields() slot: its width mask, 0 if absent
   std::function<bool()> a20_masked_;
   VmxState s_;

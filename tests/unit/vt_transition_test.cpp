@@ -55,6 +55,25 @@ TEST_F(Transition, CpuidExitsAndVmresumeContinuesTheGuest) {
   EXPECT_EQ(vmx.entry_count(), 2u);
 }
 
+// The checks on controls and host state are skipped while those fields are unchanged
+// (as the processor does); a VMWRITE of either kind makes the next entry check again.
+TEST_F(Transition, ChangedControlsOrHostStateAreCheckedAgain) {
+  guest_code({0x0F, 0xA2});
+  launch_and_run();
+  ASSERT_TRUE(host_halted());
+  write(0x0C02, 0);  // host CS selector 0
+  EXPECT_EQ(exec(kVmresume), uint32_t(cpu::flag::ZF));
+  EXPECT_EQ(field(vt::field::VM_INSTRUCTION_ERROR), 8u);
+  write(0x0C02, 0x08);
+  write(kPin, uint32_t(field(kPin)) | (1u << 7));  // process posted interrupts: never allowed-1
+  EXPECT_EQ(exec(kVmresume), uint32_t(cpu::flag::ZF));
+  EXPECT_EQ(field(vt::field::VM_INSTRUCTION_ERROR), 7u);
+  write(kPin, uint32_t(field(kPin)) & ~(1u << 7));
+  write(kGRip, kGuestCode);
+  exec(kVmresume);
+  EXPECT_TRUE(cpu.non_root());
+}
+
 TEST_F(Transition, VmlaunchOfALaunchedVmcsFailsWithError4) {
   guest_code({0x0F, 0xA2});
   launch_and_run();
