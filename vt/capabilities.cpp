@@ -35,7 +35,7 @@ constexpr Control kControls[] = {
     {CW::Primary, 23, "MOV-DR exiting", false},
     {CW::Primary, 24, "unconditional I/O exiting", false},
     {CW::Primary, 25, "use I/O bitmaps", false},
-    {CW::Primary, 27, "monitor trap flag", false},
+    {CW::Primary, 27, "monitor trap flag", true},
     {CW::Primary, 28, "use MSR bitmaps", false},
     {CW::Primary, 29, "MONITOR exiting", false},
     {CW::Primary, 30, "PAUSE exiting", false},

@@ -1,10 +1,11 @@
 // vt/exits_event.cpp — the event side of VMX non-root operation (Intel SDM Vol.3 25.2,
 // 25.3, 25.5.1, 26.6, 27.3.4): VM exits that events cause at instruction boundaries, the
-// VMX-preemption timer, virtual NMIs and the NMI-blocking rules of IRET.
+// VMX-preemption timer, the monitor trap flag, virtual NMIs and the NMI-blocking rules of IRET.
 //
 // At each instruction boundary in non-root operation with something to watch, the CPU
 // (Cpu::service_interrupts) asks boundary_exit() first. The order is the SDM's priority
 // among concurrent events (SDM 6.9 with the VMX events of 25.2 spliced in):
+//   monitor trap flag            (25.5.2: above debug traps and everything below)
 //   VMX-preemption timer expired (25.5.1: below debug traps, above the NMI window)
 //   NMI-window exiting           (25.2: above NMIs)
 //   NMI: VM exit with "NMI exiting", else delivered by the CPU
@@ -23,6 +24,13 @@
 // exit (reason 52) comes at the first boundary at or after the cycle it reaches 0, and before
 // the guest's first instruction when the value is 0. Derived from the cycle count only (the
 // TSC is cycles + IA32_TIME_STAMP_COUNTER offset). Not modelled: the timer in SMM.
+//
+// Monitor trap flag (25.5.2): an MTF exit (reason 37) at the boundary after each guest
+// instruction that retires or faults (its exception delivered through the guest IDT), after
+// an injected event's delivery, and after HLT (from the HLT state, activity HLT saved).
+// Deviation: a REP string instruction exits once, after its last iteration, not after each.
+// Injecting a pending MTF exit (interruption type 7, vector 0; 26.5.2) makes it pending at
+// the first boundary whatever the control. Not modelled: pending debug exceptions saved.
 #include "cpu/cpu.h"
 #include "vt/vmx.h"
 
@@ -38,11 +46,18 @@ namespace {
 // Pin-based controls (SDM Table 24-5), primary processor-based (24-6), VM-exit (24-13).
 constexpr uint32_t kPinExtIntExiting = 1u << 0, kPinNmiExiting = 1u << 3, kPinVirtualNmis = 1u << 5,
                    kPinPreemptionTimer = 1u << 6;
-constexpr uint32_t kProcIntrWindow = 1u << 2, kProcNmiWindow = 1u << 22;
+constexpr uint32_t kProcIntrWindow = 1u << 2, kProcNmiWindow = 1u << 22, kProcMtf = 1u << 27;
 constexpr uint32_t kExitAckInterrupt = 1u << 15, kExitSavePreemptionTimer = 1u << 22;
 // VM-exit interruption information (SDM 24.9.2, Table 24-15): valid, type in bits 10:8.
 constexpr uint32_t kInfoValid = 0x80000000u, kTypeNmi = 2u << 8;
 constexpr uint32_t kBlockingNmi = 8;
+
+// Guest progress for the monitor trap flag: instructions retired plus events delivered
+// through the IDT (a faulting instruction does not retire, its exception is delivered).
+uint64_t progress(const Cpu& c) {
+  return c.state().instret + c.event_counts()[cpu::EventKind::Exception] +
+         c.event_counts()[cpu::EventKind::Interrupt];
+}
 
 }  // namespace
 
@@ -50,7 +65,7 @@ Vmx::BoundaryWatch Vmx::boundary_watch(const Cpu& c) const {
   (void)c;
   BoundaryWatch w;
   const uint32_t proc = uint32_t(field(field::PRIMARY_PROC_CONTROLS));
-  w.every = proc & (kProcIntrWindow | kProcNmiWindow);
+  w.every = (proc & (kProcIntrWindow | kProcNmiWindow | kProcMtf)) || s_.mtf_injected;
   w.intr_exits = field(field::PIN_BASED_CONTROLS) & kPinExtIntExiting;
   w.timer = s_.preemption_deadline;
   return w;
@@ -62,6 +77,14 @@ bool Vmx::boundary_exit(Cpu& c) {
   const uint32_t proc = uint32_t(field(field::PRIMARY_PROC_CONTROLS));
   const bool shadow = c.interrupt_shadow();  // blocking by STI or MOV SS
   VmExit e;
+  // SDM 25.5.2: an MTF VM exit is pending at the boundary after a guest instruction (or the
+  // delivery of its fault, or of an injected event); it has priority over the timer and the
+  // windows (SMIs, INIT and higher priority events, which do not exist here, go before it).
+  if (s_.mtf_injected || ((proc & kProcMtf) && progress(c) != s_.mtf_mark)) {
+    e.reason = reason::MonitorTrapFlag;
+    c.vm_exit_now(e);
+    return true;
+  }
   if (st.cycles >= s_.preemption_deadline) {
     e.reason = reason::PreemptionTimer;
     c.vm_exit_now(e);
@@ -120,6 +143,13 @@ void Vmx::enter_events(Cpu& c, uint32_t interruptibility) {
     s_.virtual_nmi_blocked = interruptibility & kBlockingNmi;
     st.nmi_blocked = false;
   }
+  // The monitor trap flag counts from here; VMLAUNCH/VMRESUME itself retires after this, and
+  // an injected event (delivered next) makes an MTF exit pending before the first instruction.
+  s_.mtf_mark = progress(c) + 1;
+  // Interruption type 7 (other event), vector 0: a pending MTF VM exit, whatever the
+  // control (26.5.2); nothing is delivered.
+  const uint32_t inject = uint32_t(field(field::ENTRY_INTERRUPTION_INFO));
+  s_.mtf_injected = (inject & kInfoValid) && ((inject >> 8) & 7) == 7 && (inject & 0xFF) == 0;
   s_.preemption_deadline = UINT64_MAX;
   if (pin & kPinPreemptionTimer) {
     const uint64_t value = field(field::GUEST_PREEMPTION_TIMER) & 0xFFFFFFFF;
@@ -145,6 +175,7 @@ void Vmx::exit_events(Cpu& c, const VmExit& e) {
   if (s_.preemption_deadline != UINT64_MAX && (field(field::EXIT_CONTROLS) & kExitSavePreemptionTimer))
     slot(field::GUEST_PREEMPTION_TIMER) = (e.reason & 0xFFFF) == reason::PreemptionTimer ? 0 : preemption_timer_value(c);
   s_.preemption_deadline = UINT64_MAX;
+  s_.mtf_injected = false;
 }
 
 }  // namespace vt

@@ -70,7 +70,8 @@ void Vmx::enter(Cpu& c, bool resume) {
   enter_events(c, uint32_t(field(field::GUEST_INTERRUPTIBILITY)));
   // SDM 26.6: event injection, delivered through the guest IDT as the guest's first act.
   const uint64_t info = field(field::ENTRY_INTERRUPTION_INFO);
-  if (info & 0x80000000u) {
+  // Type 7 (other event) delivers nothing: a pending MTF exit (enter_events, 26.5.2).
+  if ((info & 0x80000000u) && ((info >> 8) & 7) != 7) {
     // A vectoring entry leaves no blocking by STI or MOV SS (26.6.1); an injected NMI blocks
     // NMIs, or with "virtual NMIs" sets virtual-NMI blocking (26.6.1.2), from its delivery on.
     c.clear_interrupt_shadow();

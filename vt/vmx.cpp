@@ -462,6 +462,8 @@ void Vmx::save(platform::StateWriter& w) const {
   for (uint64_t v : s_.exits) w.u64(v);
   w.boolean(s_.virtual_nmi_blocked);  // (branch vmxevent)
   w.u64(s_.preemption_deadline);
+  w.u64(s_.mtf_mark);
+  w.boolean(s_.mtf_injected);
 }
 
 void Vmx::load(platform::StateReader& r) {
@@ -496,6 +498,8 @@ void Vmx::load(platform::StateReader& r) {
   for (uint64_t& v : n.exits) v = r.u64();
   n.virtual_nmi_blocked = r.boolean();  // (branch vmxevent) any cycle is a valid deadline
   n.preemption_deadline = r.u64();
+  n.mtf_mark = r.u64();
+  n.mtf_injected = r.boolean();
   r.check(valid_pointer(n.vmxon_pointer), "vmx: bad VMXON pointer " + platform::hex(n.vmxon_pointer));
   r.check(n.current_vmcs == kInvalidVmcs || (n.vmx_operation && valid_pointer(n.current_vmcs) &&
                                              n.current_vmcs != n.vmxon_pointer),

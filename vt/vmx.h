@@ -95,6 +95,8 @@ struct VmxState {
   // (UINT64_MAX: not active; SDM 25.5.1).
   bool virtual_nmi_blocked = false;
   uint64_t preemption_deadline = UINT64_MAX;
+  uint64_t mtf_mark = 0;  // guest progress at VM entry (monitor trap flag, SDM 25.5.2)
+  bool mtf_injected = false;  // a pending MTF VM exit injected by VM entry (26.5.2)
 };
 
 class Vmx final : public cpu::Virtualization, public platform::Device {

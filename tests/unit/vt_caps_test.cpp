@@ -84,12 +84,13 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
                                                 "load IA32_EFER", "external-interrupt exiting", "NMI exiting",
                                                 "virtual NMIs", "activate VMX-preemption timer",
                                                 "interrupt-window exiting", "NMI-window exiting",
-                                                "acknowledge interrupt on exit", "save VMX-preemption timer value"}));
+                                                "acknowledge interrupt on exit", "save VMX-preemption timer value",
+                                                "monitor trap flag"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PINBASED_CTLS, v));
   EXPECT_EQ(v >> 32, 0x16u | (1u << 0) | (1u << 3) | (1u << 5) | (1u << 6));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 2) | (1u << 22));
+  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 2) | (1u << 22) | (1u << 27));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
   EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18) | (1u << 15) | (1u << 22));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));

@@ -324,6 +324,8 @@ TEST_F(EntryChecks, InjectionTypeAndVector) {
   vmcs[kIntrInfo] = (1u << 31) | (1 << 8) | 0x20;  // type 1: reserved
   fails(C, "injection.type");
   vmcs[kIntrInfo] = (1u << 31) | (7 << 8);  // other event: needs MTF support
+  EXPECT_TRUE(lim.mtf);  // (branch vmxevent) implemented: haswell advertises it
+  lim.mtf = false;
   fails(C, "injection.type");
   lim.mtf = true;
   passes();

@@ -634,4 +634,82 @@ TEST_F(VmxEvents, TimerAndVirtualNmiStateSurviveSaveAndLoad) {
   EXPECT_NE(before.find("preemption_deadline="), std::string::npos);
 }
 
+// ---- 6. Monitor trap flag (SDM 25.5.2) ------------------------------------------------------------
+
+constexpr uint32_t kProcMtf = 1u << 27;
+
+TEST_F(VmxEvents, MonitorTrapFlagExitsAfterEachInstruction) {
+  set_bits(f::PRIMARY_PROC_CONTROLS, kProcMtf);
+  launch();
+  EXPECT_TRUE(cpu.non_root());  // no exit before the first instruction
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest + 1u);
+  EXPECT_EQ(field(f::EXIT_QUALIFICATION), 0u);
+  exec(kVmresume);
+  ++entries;
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest + 2u);
+}
+
+// After an injected event's delivery, before the handler's first instruction; after a fault
+// delivered through the guest IDT; after HLT (from the HLT state).
+TEST_F(VmxEvents, MonitorTrapFlagAfterInjectionFaultAndHlt) {
+  set_bits(f::PRIMARY_PROC_CONTROLS, kProcMtf);
+  write(f::GUEST_RFLAGS, 0x202);
+  write(f::ENTRY_INTERRUPTION_INFO, info(0x30, 0));
+  launch();
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuestHandler);
+  guest({0x0F, 0x0B});  // ud2
+  write(f::GUEST_RIP, kGuest);
+  exec(kVmresume);
+  ++entries;
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), handler(6));
+  guest({0xF4});  // hlt
+  write(f::GUEST_RIP, kGuest);
+  exec(kVmresume);
+  ++entries;
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest + 1u);
+  EXPECT_EQ(field(f::GUEST_ACTIVITY), 1u);
+}
+
+// SDM 26.5.2: injecting interruption type 7 (other event) with vector 0 makes an MTF VM exit
+// pending before the first instruction, even with the control 0; nothing is delivered.
+TEST_F(VmxEvents, InjectedPendingMtfExit) {
+  write(f::ENTRY_INTERRUPTION_INFO, kValid | (7u << 8));
+  launch();
+  run();
+  expect_exit(37);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest);
+  EXPECT_EQ(bus.dword(cputest::kStack - 12), 0u);  // nothing pushed
+  exec(kVmresume);  // the valid bit was cleared by the exit: no second MTF exit
+  ++entries;
+  run(3);
+  EXPECT_TRUE(cpu.non_root());
+}
+
+// MTF has priority over the VMX-preemption timer (25.5.1, 25.5.2).
+TEST_F(VmxEvents, MonitorTrapFlagBeforeThePreemptionTimer) {
+  set_bits(f::PRIMARY_PROC_CONTROLS, kProcMtf);
+  set_bits(f::PIN_BASED_CONTROLS, kPinTimer);
+  write(f::GUEST_PREEMPTION_TIMER, 0);
+  write(f::GUEST_RFLAGS, 0x202);
+  write(f::ENTRY_INTERRUPTION_INFO, info(0x30, 0));
+  launch();
+  run();
+  expect_exit(37);
+  write(f::ENTRY_INTERRUPTION_INFO, 0);
+  exec(kVmresume);
+  ++entries;
+  run();
+  expect_exit(52);  // no instruction ran: no MTF exit pending, the timer (0) exits
+}
+
 }  // namespace
