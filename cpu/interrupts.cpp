@@ -203,7 +203,24 @@ void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
     emit(e);
   }
   s_.cycles += model_->exception_delivery;
-  deliver(vector, src, false, 0, next_ip_);
+  if (s_.non_root) [[unlikely]] {
+    // A fault while delivering the guest's INT n / INT3 / INTO / INT1 that the exception
+    // bitmap makes a VM exit records that event in the IDT-vectoring information (type 4
+    // software interrupt, 6 software exception, 5 privileged software exception) with the
+    // instruction's length as the VM-exit instruction length (SDM Vol.3 27.2.4, 27.2.5).
+    try {
+      deliver(vector, src, false, 0, next_ip_);
+    } catch (const Fault& g) {
+      VmExit e;
+      if (!virt_->exception_exits(*this, g.vector, g.has_error_code, g.error_code, false, e)) throw;
+      if (g.vector == PF) e.qualification = g.address;
+      const uint32_t type = src == InterruptSource::Software ? 4 : src == InterruptSource::External ? 5 : 6;
+      e.idt_vectoring_info = 0x80000000u | vector | (type << 8);
+      vm_exit_insn(e);
+    }
+  } else {
+    deliver(vector, src, false, 0, next_ip_);
+  }
   next_ip_ = s_.rip;
 }
 

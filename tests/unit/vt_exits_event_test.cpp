@@ -486,6 +486,34 @@ TEST_F(VmxEvents, PageFaultDeliveringAnInjectedSoftwareInterrupt) {
   EXPECT_EQ(cpu.state().cr2, 0u);
 }
 
+// The guest's own INT n whose frame push faults: the exit records the INT n in the
+// IDT-vectoring information (type 4) with its length, RIP at the instruction (27.2.4-27.2.5).
+TEST_F(VmxEvents, PageFaultDeliveringTheGuestsOwnIntN) {
+  set_pte(0x7F000, 0);
+  cpu.flush_tlb(true);
+  write(f::GUEST_RSP, 0x80000);
+  write(f::EXCEPTION_BITMAP, 1u << 14);
+  guest({0x90, 0xCD, 0x40});  // nop; int 0x40
+  launch();
+  run();
+  expect_exit(0);
+  EXPECT_EQ(field(f::EXIT_INTERRUPTION_INFO), info(14, 3, true));
+  EXPECT_EQ(field(f::EXIT_QUALIFICATION), 0x7FFFCu);
+  EXPECT_EQ(field(f::IDT_VECTORING_INFO), info(0x40, 4));
+  EXPECT_EQ(field(f::EXIT_INSTRUCTION_LENGTH), 2u);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest + 1u);
+  // INT3 (a software exception, type 6), one byte.
+  guest({0xCC});
+  write(f::GUEST_RIP, kGuest);
+  exec(kVmresume);
+  ++entries;
+  run();
+  expect_exit(0);
+  EXPECT_EQ(field(f::IDT_VECTORING_INFO), info(3, 6));
+  EXPECT_EQ(field(f::EXIT_INSTRUCTION_LENGTH), 1u);
+  EXPECT_EQ(field(f::GUEST_RIP), kGuest);
+}
+
 // A vectoring entry leaves no blocking by STI or MOV SS (26.6.1): the handler's first
 // instruction can already be preceded by a window exit.
 TEST_F(VmxEvents, VectoringEntryClearsStiBlocking) {
