@@ -198,6 +198,8 @@ TEST_F(VmxEvents, ExternalInterruptExitWaitsForStiAndMovSsBlocking) {
 // A guest halted with IF=0 is woken by an INTR that exits (SDM 25.2: external-interrupt
 // exits wake from HLT); the exit saves activity state HLT (27.3.4: the state before the
 // exit) and the RIP after the HLT. Run stops as Halted, not HaltedForever, while it waits.
+// Bochs 2.7 saves activity 0 here (it leaves HLT before the exit); the SDM (27.1: "a return
+// to the active state occurs only after the VM exit completes") is followed.
 TEST_F(VmxEvents, HaltedGuestWakesIntoTheExternalInterruptExit) {
   set_bits(f::PIN_BASED_CONTROLS, kPinExtInt);
   set_bits(f::EXIT_CONTROLS, kExitAck);
