@@ -329,9 +329,9 @@ void Cpu::vm_exit_in_instruction(const VmExit& e, uint64_t ip) {
   virt_->vm_exit(*this, e, len);
 }
 
-void Cpu::vm_exit_now(const VmExit& e) {
+void Cpu::vm_exit_now(const VmExit& e, unsigned insn_len) {
   attn_.end_block = true;
-  virt_->vm_exit(*this, e, 0);
+  virt_->vm_exit(*this, e, insn_len);
 }
 
 void Cpu::not_implemented_in_instruction(const NotImplemented& n, uint64_t ip) {
@@ -491,7 +491,12 @@ StopReason Cpu::run(const RunLimits& lim) {
     // (which leaves IF set), deliveries follow each other with no instruction between them.
     // Each such back-to-back delivery counts as a step and is checked against the limits,
     // so an interrupt storm cannot keep run() from returning (found by fuzz_cpu_protected).
-    if (attn_.intr || attn_.nmi) {
+    // VMX non-root operation: the boundaries where vt/ may make an event a VM exit besides
+    // INTR and NMI (interrupt/NMI windows, monitor trap flag: every boundary; the VMX-
+    // preemption timer: from its expiry cycle on).
+    Virtualization::BoundaryWatch watch;
+    if (s_.non_root) watch = virt_->boundary_watch(*this);
+    if (attn_.intr || attn_.nmi || watch.every || s_.cycles >= watch.timer) {
       if (delivered && steps >= lim.max_steps) return StopReason::StepLimit;
       if (delivered && s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
       if (service_interrupts()) {
@@ -505,10 +510,27 @@ StopReason Cpu::run(const RunLimits& lim) {
     if (steps >= lim.max_steps) return StopReason::StepLimit;
     if (s_.cycles >= lim.cycle_limit) return StopReason::CycleLimit;
     if (s_.halted) {
+      if (s_.non_root) {
+        // A halted guest wakes into the VM exit of its preemption timer: time passes up to
+        // it here when it comes before the run's cycle limit (SDM Vol.3 25.5.1).
+        if (watch.timer != UINT64_MAX && watch.timer > s_.cycles) {
+          if (watch.timer >= lim.cycle_limit) return StopReason::Halted;
+          s_.cycles = watch.timer;
+          continue;
+        }
+        if (watch.intr_exits) return StopReason::Halted;  // INTR exits whatever IF
+      }
       if (!(s_.eflags & flag::IF) && !attn_.nmi) return StopReason::HaltedForever;
       return StopReason::Halted;
     }
-    execute_block(lim, steps);
+    if (s_.non_root) {
+      // Stop at the boundary vt/ watches: after one instruction, or at the timer's expiry.
+      RunLimits l = lim;
+      l.cycle_limit = std::min(lim.cycle_limit, watch.every ? 0 : watch.timer);
+      execute_block(l, steps);
+    } else {
+      execute_block(lim, steps);
+    }
     delivered = false;
     if (pending_stop_ != StopReason::None) return pending_stop_;
   }

@@ -128,6 +128,11 @@ class Cpu {
   // The INTR pin, driven by the interrupt controller; sampled at instruction boundaries.
   void set_intr(bool level) { attn_.intr = level; }
   void raise_nmi() { attn_.nmi = true; }
+  // (branch vmxevent) For vt/'s event exits: the INTR line and a pending NMI as the CPU sees
+  // them, and taking the NMI (an NMI that causes a VM exit is consumed by it).
+  bool intr_line() const { return attn_.intr; }
+  bool nmi_pending() const { return attn_.nmi; }
+  void take_nmi() { attn_.nmi = false; }
   void request_stop() {
     stop_requested_ = true;
     attn_.stop = true;
@@ -444,7 +449,9 @@ class Cpu {
 
   // A VM exit between instructions (an exception or interrupt being delivered, a triple
   // fault): RIP is where the guest would continue. Only in non-root operation.
-  void vm_exit_now(const VmExit& e);
+  // `insn_len`: the VM-exit instruction length, for an exit during the delivery of a
+  // software interrupt or exception (SDM Vol.3 27.2.5); 0 otherwise.
+  void vm_exit_now(const VmExit& e, unsigned insn_len = 0);
   // A VM exit caused by the current instruction (throws VmExit; the execution loop rewinds
   // the instruction and performs the exit). Only in non-root operation.
   [[noreturn]] void vm_exit_insn(const VmExit& e) { throw e; }
@@ -585,8 +592,11 @@ class Cpu {
                bool fault_rf = false);
   void deliver_exception(const Fault& f, bool trap);
   // `first_rf`: the EFLAGS image of this event (not of faults during its delivery) has RF=1.
+  // `soft_len`: an injected software interrupt/exception, whose return address is that far
+  // past RIP; `inject_type`: the interruption type of an injected event (IDT-vectoring
+  // information of an exit during its delivery), -1 for the CPU's own events.
   void deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, bool is_exception,
-                     bool first_rf = false);
+                     bool first_rf = false, unsigned soft_len = 0, int inject_type = -1);
   void deliver_real(uint8_t vector, uint64_t return_ip);
   void deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
                          uint64_t return_ip, bool fault_rf);

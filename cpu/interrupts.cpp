@@ -87,7 +87,7 @@ void Cpu::deliver_exception(const Fault& f, bool trap) {
 }
 
 void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec,
-                        bool is_exception, bool first_rf) {
+                        bool is_exception, bool first_rf, unsigned soft_len, int inject_type) {
   Fault cur{vector, has_ec, ec};
   bool exc = is_exception;
   for (unsigned depth = 0;; ++depth) {
@@ -110,8 +110,11 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
       // which would be the exception, do not fire here). A fault raised while delivering
       // an event is a fault too; #DF is an abort.
       const bool rf = depth == 0 ? first_rf : cur.vector != DF;
+      // An injected software interrupt/exception returns past its instruction; a fault
+      // during its delivery is reported at the instruction (SDM Vol.3 26.6.1.3).
+      const uint64_t ret = depth == 0 ? (s_.rip + soft_len) & ip_mask() : s_.rip;
       deliver(cur.vector, exc ? InterruptSource::External : src, cur.has_error_code,
-              cur.error_code, s_.rip, rf);
+              cur.error_code, ret, rf);
       return;
     } catch (const Fault& g) {
       if (cur.vector == DF || depth > 4) {
@@ -126,9 +129,13 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
       }
       // The event being delivered, for the IDT-vectoring information of a VM exit the
       // second exception causes (SDM Vol.3 27.2.4).
-      const uint32_t vectoring = 0x80000000u | cur.vector | (vectoring_type(exc, src) << 8) |
+      const uint32_t vtype = depth == 0 && inject_type >= 0 ? uint32_t(inject_type) : vectoring_type(exc, src);
+      const uint32_t vectoring = 0x80000000u | cur.vector | (vtype << 8) |
                                  (cur.has_error_code ? 0x800u : 0u);
       const uint32_t vectoring_ec = cur.error_code;
+      // SDM Vol.3 27.2.5: the VM-exit instruction length of an exit during the delivery of
+      // a software interrupt or exception (types 4-6) is that instruction's length.
+      const unsigned vectoring_len = depth == 0 && vtype >= 4 ? soft_len : 0;
       if (exc && makes_double_fault(cur.vector, g.vector)) cur = Fault{DF, true, 0};
       else cur = g;
       exc = true;
@@ -140,7 +147,7 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
           if (cur.vector == PF) e.qualification = cur.address;
           e.idt_vectoring_info = vectoring;
           e.idt_vectoring_error = vectoring_ec;
-          vm_exit_now(e);
+          vm_exit_now(e, vectoring_len);
           return;
         }
       }
@@ -154,6 +161,8 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
 }
 
 bool Cpu::service_interrupts() {
+  // In VMX non-root operation the boundary's events may cause VM exits first (vt/).
+  if (s_.non_root && virt_->boundary_exit(*this)) return true;
   if (s_.instret < s_.shadow_until) return false;  // STI / MOV SS shadow (SDM Vol.3 6.8.3)
   if (attn_.nmi && !s_.nmi_blocked) {
     attn_.nmi = false;
@@ -194,7 +203,24 @@ void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
     emit(e);
   }
   s_.cycles += model_->exception_delivery;
-  deliver(vector, src, false, 0, next_ip_);
+  if (s_.non_root) [[unlikely]] {
+    // A fault while delivering the guest's INT n / INT3 / INTO / INT1 that the exception
+    // bitmap makes a VM exit records that event in the IDT-vectoring information (type 4
+    // software interrupt, 6 software exception, 5 privileged software exception) with the
+    // instruction's length as the VM-exit instruction length (SDM Vol.3 27.2.4, 27.2.5).
+    try {
+      deliver(vector, src, false, 0, next_ip_);
+    } catch (const Fault& g) {
+      VmExit e;
+      if (!virt_->exception_exits(*this, g.vector, g.has_error_code, g.error_code, false, e)) throw;
+      if (g.vector == PF) e.qualification = g.address;
+      const uint32_t type = src == InterruptSource::Software ? 4 : src == InterruptSource::External ? 5 : 6;
+      e.idt_vectoring_info = 0x80000000u | vector | (type << 8);
+      vm_exit_insn(e);
+    }
+  } else {
+    deliver(vector, src, false, 0, next_ip_);
+  }
   next_ip_ = s_.rip;
 }
 
@@ -323,6 +349,10 @@ void Cpu::deliver_protected(uint8_t vector, InterruptSource src, bool has_ec, ui
   // fuzz_cpu_protected).
   if (new_cpl != s_.cpl) write_descriptor_accessed(new_ss.selector, ss_desc);
   write_descriptor_accessed(sel, desc);
+  // The caches hold the descriptors as written, accessed (as the far transfers' do): a VM
+  // exit saves these access rights and VM entry requires an accessed CS (SDM Vol.3 26.3.1.2).
+  cs.attr |= ar::ACCESSED;
+  if (new_cpl != s_.cpl) new_ss.attr |= ar::ACCESSED;
 
   // Commit.
   if (new_cpl != s_.cpl) {
@@ -348,26 +378,26 @@ namespace cpu {
 // SDM Vol.3 26.6.1: an event injected by VM entry is delivered as if it had occurred at the
 // guest's first instruction boundary, through the guest IDT; faults during its delivery are
 // handled as for any event (#DF, triple fault, which in non-root operation may exit).
+// The RFLAGS image pushed is the guest's RFLAGS as loaded: VM entry does not set RF for an
+// injected fault (the VMM does, in the guest RFLAGS field, when it wants it).
 void Cpu::inject_event(uint8_t vector, unsigned type, bool has_ec, uint32_t ec, unsigned insn_len) {
   s_.halted = false;
   switch (type) {
     case 0:  // external interrupt
-      deliver_event(vector, InterruptSource::External, false, 0, false);
+      deliver_event(vector, InterruptSource::External, false, 0, false, false, 0, 0);
       break;
-    case 2:  // NMI: blocks further NMIs until IRET (SDM 26.6.1.2)
-      s_.nmi_blocked = true;
-      deliver_event(NMI, InterruptSource::Nmi, false, 0, false);
+    case 2:  // NMI (the blocking it causes, SDM 26.6.1.2, is set by vt/)
+      deliver_event(NMI, InterruptSource::Nmi, false, 0, false, false, 0, 2);
       break;
     case 3:  // hardware exception (CR2 is not loaded: the VMM sets the guest's CR2)
-      deliver_event(vector, InterruptSource::External, has_ec, ec, true, vector != DF);
+      deliver_event(vector, InterruptSource::External, has_ec, ec, true, false, 0, 3);
       break;
     default: {  // 4 software interrupt, 5 privileged software exception, 6 software exception
       // The return address is past the instruction that raised it (VM-entry instruction
       // length); INT n, INT3 and INTO check the gate DPL (type 5, INT1, does not).
-      s_.rip = (s_.rip + insn_len) & ip_mask();
       const InterruptSource src = type == 4 ? InterruptSource::Software
                                   : type == 6 ? InterruptSource::Int3 : InterruptSource::External;
-      deliver_event(vector, src, type == 5 && has_ec, ec, type == 5);
+      deliver_event(vector, src, type == 5 && has_ec, ec, type == 5, false, insn_len, int(type));
       break;
     }
   }

@@ -115,6 +115,33 @@ class Virtualization {
   // LGDT/LIDT/SGDT/SIDT (reason 46) and LLDT/LTR/SLDT/STR (47) with "descriptor-table
   // exiting"; `identity` is the instruction-identity value of SDM Tables 27-10 / 27-11.
   virtual void intercept_descriptor_table(Cpu& cpu, uint32_t reason, unsigned identity) = 0;
+  // ---- events at instruction boundaries (branch vmxevent; vt/exits_event.cpp) ----
+  // What the CPU must watch for in non-root operation besides INTR and NMI: `every`: call
+  // boundary_exit() at every instruction boundary (interrupt-window and NMI-window exiting,
+  // monitor trap flag); `timer`: the cycle at which the VMX-preemption timer reaches 0
+  // (UINT64_MAX: not active); `intr_exits`: INTR causes a VM exit whatever RFLAGS.IF
+  // ("external-interrupt exiting"), so a halted guest with IF=0 can still be woken.
+  struct BoundaryWatch {
+    bool every = false;
+    bool intr_exits = false;
+    uint64_t timer = UINT64_MAX;
+  };
+  virtual BoundaryWatch boundary_watch(const Cpu& cpu) const {
+    (void)cpu;
+    return {};
+  }
+  // At an instruction boundary in non-root operation, before the CPU delivers a pending NMI
+  // or interrupt itself: performs the VM exit that an event causes there (preemption timer,
+  // NMI window, NMI exiting, interrupt window, external-interrupt exiting; SDM Vol.3 25.2 in
+  // its priority order) and returns true; false leaves the boundary to the CPU.
+  virtual bool boundary_exit(Cpu& cpu) {
+    (void)cpu;
+    return false;
+  }
+  // IRET in non-root operation, instead of unblocking NMIs (SDM Vol.3 25.3 "IRET": with
+  // "NMI exiting" it leaves blocking by NMI alone; with "virtual NMIs" it ends virtual-NMI
+  // blocking).
+  virtual void iret_unblocks_nmi(Cpu& cpu) = 0;
 };
 
 }  // namespace cpu

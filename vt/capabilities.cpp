@@ -14,12 +14,12 @@ using CW = ControlWord;
 // implemented yet: VM entry arrives with the next landing, and each control's flag flips
 // when the behaviour behind it exists.
 constexpr Control kControls[] = {
-    {CW::Pin, 0, "external-interrupt exiting", false},
-    {CW::Pin, 3, "NMI exiting", false},
-    {CW::Pin, 5, "virtual NMIs", false},
-    {CW::Pin, 6, "activate VMX-preemption timer", false},
+    {CW::Pin, 0, "external-interrupt exiting", true},
+    {CW::Pin, 3, "NMI exiting", true},
+    {CW::Pin, 5, "virtual NMIs", true},
+    {CW::Pin, 6, "activate VMX-preemption timer", true},
     {CW::Pin, 7, "process posted interrupts", false},
-    {CW::Primary, 2, "interrupt-window exiting", false},
+    {CW::Primary, 2, "interrupt-window exiting", true},
     {CW::Primary, 3, "use TSC offsetting", true},
     {CW::Primary, 7, "HLT exiting", true},
     {CW::Primary, 9, "INVLPG exiting", true},
@@ -31,11 +31,11 @@ constexpr Control kControls[] = {
     {CW::Primary, 19, "CR8-load exiting", false},
     {CW::Primary, 20, "CR8-store exiting", false},
     {CW::Primary, 21, "use TPR shadow", false},
-    {CW::Primary, 22, "NMI-window exiting", false},
+    {CW::Primary, 22, "NMI-window exiting", true},
     {CW::Primary, 23, "MOV-DR exiting", true},
     {CW::Primary, 24, "unconditional I/O exiting", true},
     {CW::Primary, 25, "use I/O bitmaps", true},
-    {CW::Primary, 27, "monitor trap flag", false},
+    {CW::Primary, 27, "monitor trap flag", true},
     {CW::Primary, 28, "use MSR bitmaps", true},
     {CW::Primary, 29, "MONITOR exiting", false},
     {CW::Primary, 30, "PAUSE exiting", true},
@@ -61,12 +61,12 @@ constexpr Control kControls[] = {
     {CW::Exit, 2, "save debug controls", true},  // default 1; TRUE_ MSR may clear
     {CW::Exit, 9, "host address-space size", false},
     {CW::Exit, 12, "load IA32_PERF_GLOBAL_CTRL", false},
-    {CW::Exit, 15, "acknowledge interrupt on exit", false},
+    {CW::Exit, 15, "acknowledge interrupt on exit", true},
     {CW::Exit, 18, "save IA32_PAT", true},
     {CW::Exit, 19, "load IA32_PAT", true},
     {CW::Exit, 20, "save IA32_EFER", true},
     {CW::Exit, 21, "load IA32_EFER", true},
-    {CW::Exit, 22, "save VMX-preemption timer value", false},
+    {CW::Exit, 22, "save VMX-preemption timer value", true},
     {CW::Entry, 2, "load debug controls", true},  // default 1; TRUE_ MSR may clear
     {CW::Entry, 9, "IA-32e mode guest", false},
     {CW::Entry, 10, "entry to SMM", false},
@@ -81,8 +81,8 @@ constexpr Control kControls[] = {
 constexpr uint32_t kTrueClearable[] = {0, (1u << 15) | (1u << 16), 0, 1u << 2, 1u << 2};
 
 // Implemented activity states (MISC bits 6-8: HLT, shutdown, wait-for-SIPI), bit 5 (LMA
-// stored on exit) and bit 28 (SMM VMXOFF unblocks SMIs): none yet.
-constexpr uint64_t kImplementedMiscBits = 0;
+// stored on exit) and bit 28 (SMM VMXOFF unblocks SMIs): the HLT activity state.
+constexpr uint64_t kImplementedMiscBits = 1ull << 6;  // HLT (branch vmxevent)
 // EPT/VPID capabilities (IA32_VMX_EPT_VPID_CAP) and VM functions implemented: none yet.
 constexpr uint64_t kImplementedEptVpidCaps = 0;
 constexpr uint64_t kImplementedVmfuncs = 0;

@@ -68,9 +68,18 @@ void Vmx::enter(Cpu& c, bool resume) {
   c.flush_tlb(true);  // no VPID: every transition flushes the TLB (SDM 28.3.3.1)
   emit_transition(c, true, m.vm_entry);
   c.check_mode();
+  enter_events(c, uint32_t(field(field::GUEST_INTERRUPTIBILITY)));
   // SDM 26.6: event injection, delivered through the guest IDT as the guest's first act.
   const uint64_t info = field(field::ENTRY_INTERRUPTION_INFO);
-  if (info & 0x80000000u) {
+  // Type 7 (other event) delivers nothing: a pending MTF exit (enter_events, 26.5.2).
+  if ((info & 0x80000000u) && ((info >> 8) & 7) != 7) {
+    // A vectoring entry leaves no blocking by STI or MOV SS (26.6.1); an injected NMI blocks
+    // NMIs, or with "virtual NMIs" sets virtual-NMI blocking (26.6.1.2), from its delivery on.
+    c.clear_interrupt_shadow();
+    if (((info >> 8) & 7) == 2) {
+      if (field(field::PIN_BASED_CONTROLS) & (1u << 5)) s_.virtual_nmi_blocked = true;
+      else c.state().nmi_blocked = true;
+    }
     c.inject_event(uint8_t(info & 0xFF), unsigned((info >> 8) & 7), (info >> 11) & 1,
                    uint32_t(field(field::ENTRY_EXCEPTION_EC)),
                    unsigned(field(field::ENTRY_INSTRUCTION_LENGTH)));
@@ -125,8 +134,9 @@ void Vmx::load_guest_state(Cpu& c) {
   if (intr & kBlockingMovSs) c.set_stack_switch_shadow();
   else if (intr & kBlockingSti) c.set_interrupt_shadow();
   st.nmi_blocked = intr & kBlockingNmi;
-  // Activity state: only "active" (0) passes the checks today (MISC advertises no other).
-  st.halted = false;
+  // Activity state (26.6.2): active or HLT (MISC bit 6); a vectoring entry is active (the
+  // injection wakes the processor).
+  st.halted = (field(field::GUEST_ACTIVITY) & 0xFFFFFFFF) == 1;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -155,6 +165,7 @@ void Vmx::vm_exit(Cpu& c, const VmExit& e, unsigned insn_len) {
 
   const uint16_t guest_cs = st.seg[cpu::CS].selector;
   const uint64_t guest_rip = st.rip;
+  exit_events(c, e);  // the VMX-preemption timer stops (its value saved)
   save_guest_state(c);
   store_msr_list(c, field(field::EXIT_MSR_STORE_ADDR), uint32_t(field(field::EXIT_MSR_STORE_COUNT)));
   load_host_state(c);
@@ -216,9 +227,12 @@ void Vmx::save_guest_state(Cpu& c) {
   uint32_t intr = 0;
   if (c.blocking_by_mov_ss()) intr |= kBlockingMovSs;
   else if (c.interrupt_shadow()) intr |= kBlockingSti;
-  if (st.nmi_blocked) intr |= kBlockingNmi;
+  // With "virtual NMIs", bit 3 is virtual-NMI blocking (27.3.4).
+  const bool virtual_nmis = field(field::PIN_BASED_CONTROLS) & (1u << 5);
+  if (virtual_nmis ? s_.virtual_nmi_blocked : st.nmi_blocked) intr |= kBlockingNmi;
   slot(field::GUEST_INTERRUPTIBILITY) = intr;
-  slot(field::GUEST_ACTIVITY) = 0;  // HLT activity state is not advertised yet
+  // The activity state before the exit (27.3.4): HLT for a guest an event exit woke.
+  slot(field::GUEST_ACTIVITY) = st.halted ? 1 : 0;
   slot(field::GUEST_PENDING_DBG) = 0;
 }
 

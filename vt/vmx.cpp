@@ -447,6 +447,8 @@ std::string Vmx::dump() const {
     out += std::to_string(s_.exits[r]);
     out += '\n';
   }
+  if (s_.virtual_nmi_blocked) out += "virtual_nmi_blocked=1\n";  // (branch vmxevent)
+  if (s_.preemption_deadline != UINT64_MAX) out += "preemption_deadline=" + std::to_string(s_.preemption_deadline) + "\n";
   if (s_.current_vmcs != kInvalidVmcs) {
     // Non-zero fields of the cached VMCS, by name.
     const auto fields = vmcs_fields();
@@ -481,6 +483,10 @@ void Vmx::save(platform::StateWriter& w) const {
   w.u64(s_.entries);
   w.u32(uint32_t(s_.exits.size()));
   for (uint64_t v : s_.exits) w.u64(v);
+  w.boolean(s_.virtual_nmi_blocked);  // (branch vmxevent)
+  w.u64(s_.preemption_deadline);
+  w.u64(s_.mtf_mark);
+  w.boolean(s_.mtf_injected);
 }
 
 void Vmx::load(platform::StateReader& r) {
@@ -514,6 +520,10 @@ void Vmx::load(platform::StateReader& r) {
   const uint32_t reasons = r.u32();
   r.check(reasons == n.exits.size(), "vmx: " + std::to_string(reasons) + " exit-reason counters");
   for (uint64_t& v : n.exits) v = r.u64();
+  n.virtual_nmi_blocked = r.boolean();  // (branch vmxevent) any cycle is a valid deadline
+  n.preemption_deadline = r.u64();
+  n.mtf_mark = r.u64();
+  n.mtf_injected = r.boolean();
   r.check(valid_pointer(n.vmxon_pointer), "vmx: bad VMXON pointer " + platform::hex(n.vmxon_pointer));
   r.check(n.current_vmcs == kInvalidVmcs || (n.vmx_operation && valid_pointer(n.current_vmcs) &&
                                              n.current_vmcs != n.vmxon_pointer),

@@ -91,6 +91,13 @@ struct VmxState {
   // VM exits by basic reason (entry failures counted under 33 / 34).
   uint64_t entries = 0;
   std::array<uint64_t, cpu::exit_reason::kCount> exits{};
+  // (branch vmxevent) Non-root event state: virtual-NMI blocking ("virtual NMIs", SDM 24.4.2
+  // Table 24-3 bit 3, 25.3), and the cycle at which the VMX-preemption timer reaches 0
+  // (UINT64_MAX: not active; SDM 25.5.1).
+  bool virtual_nmi_blocked = false;
+  uint64_t preemption_deadline = UINT64_MAX;
+  uint64_t mtf_mark = 0;  // guest progress at VM entry (monitor trap flag, SDM 25.5.2)
+  bool mtf_injected = false;  // a pending MTF VM exit injected by VM entry (26.5.2)
 };
 
 class Vmx final : public cpu::Virtualization, public platform::Device {
@@ -127,6 +134,10 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   bool rdtscp_enabled(const cpu::Cpu& cpu) const override;
   uint64_t tsc_offset(const cpu::Cpu& cpu) const override;
   void intercept_descriptor_table(cpu::Cpu& cpu, uint32_t reason, unsigned identity) override;
+  // Events at instruction boundaries (vt/exits_event.cpp).
+  BoundaryWatch boundary_watch(const cpu::Cpu& cpu) const override;
+  bool boundary_exit(cpu::Cpu& cpu) override;
+  void iret_unblocks_nmi(cpu::Cpu& cpu) override;
 
   // platform::Device
   const char* name() const override { return "vmx"; }
@@ -177,6 +188,12 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   // the host state loaded, no guest state saved.
   void entry_failure(cpu::Cpu& c, uint32_t reason, uint64_t qualification);
   void emit_transition(cpu::Cpu& c, bool entry, uint64_t cost);  // VmEntry (count and event)
+  // Non-root event state at VM entry and VM exit (vt/exits_event.cpp): virtual NMIs, the
+  // VMX-preemption timer (armed at entry, its value saved at exit).
+  void enter_events(cpu::Cpu& c, uint32_t interruptibility);
+  void exit_events(cpu::Cpu& c, const cpu::VmExit& e);
+  // The VMX-preemption timer's value now (SDM 25.5.1): the count of TSC bit-X changes left.
+  uint32_t preemption_timer_value(const cpu::Cpu& c) const;
   uint64_t field(uint32_t encoding) const { return s_.fields[*field_slot(encoding)]; }
   uint32_t secondary_controls() const;  // 0 unless "activate secondary controls" (exits_insn.cpp)
 

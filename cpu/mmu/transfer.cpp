@@ -433,8 +433,9 @@ void Cpu::iret(unsigned opsize) {
   if (m == Mode::Virtual8086) not_implemented("virtual-8086 mode");
   if (m == Mode::Long) not_implemented("IRET in IA-32e mode");
   // SDM Vol.3 6.7.1 / 27.2.3 ("NMI unblocking due to IRET"): executing IRET unblocks NMIs
-  // even when the IRET itself then faults.
-  s_.nmi_blocked = false;
+  // even when the IRET itself then faults. In VMX non-root operation vt/ decides (SDM 25.3).
+  if (s_.non_root) virt_->iret_unblocks_nmi(*this);
+  else s_.nmi_blocked = false;
 
   const uint64_t smask = stack_size() == 4 ? 0xFFFFFFFFull : 0xFFFFull;
   const uint64_t sp0 = sp();

@@ -80,6 +80,7 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
+  // (branch vmxevent) The event controls of vt/exits_event.cpp.
   EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
                                                 "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
                                                 "load IA32_EFER", "use TSC offsetting", "INVLPG exiting",
@@ -88,16 +89,24 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
                                                 "unconditional I/O exiting", "use I/O bitmaps",
                                                 "use MSR bitmaps", "PAUSE exiting",
                                                 "activate secondary controls", "descriptor-table exiting",
-                                                "enable RDTSCP", "WBINVD exiting", "VMCS shadowing"}));
+                                                "enable RDTSCP", "WBINVD exiting", "VMCS shadowing",
+                                                "external-interrupt exiting", "NMI exiting",
+                                                "virtual NMIs", "activate VMX-preemption timer",
+                                                "interrupt-window exiting", "NMI-window exiting",
+                                                "acknowledge interrupt on exit", "save VMX-preemption timer value",
+                                                "monitor trap flag"}));
   uint64_t v = 0;
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PINBASED_CTLS, v));
+  EXPECT_EQ(v >> 32, 0x16u | (1u << 0) | (1u << 3) | (1u << 5) | (1u << 6));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
   const uint32_t primary = 0x0401E172u | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 11) | (1u << 12) |
-                           (1u << 23) | (1u << 24) | (1u << 25) | (1u << 28) | (1u << 30) | (1u << 31);
+                           (1u << 23) | (1u << 24) | (1u << 25) | (1u << 28) | (1u << 30) | (1u << 31) |
+                           (1u << 2) | (1u << 22) | (1u << 27);
   EXPECT_EQ(v >> 32, primary);
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_PROCBASED_CTLS, v));
   EXPECT_EQ(v, (uint64_t(primary) << 32) | 0x04006172u);  // CR3-load/store exiting may be 0
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18));
+  EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18) | (1u << 15) | (1u << 22));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x00036DFBu);  // "save debug controls" may be 0
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_ENTRY_CTLS, v));
@@ -110,7 +119,7 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));
   EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
   EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::VPID))));
-  EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_PREEMPTION_TIMER))));
+  EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_PREEMPTION_TIMER))));
   EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_RIP))));
 }
 
@@ -120,15 +129,15 @@ TEST(VtCaps, MiscAndVmcsEnum) {
   EXPECT_EQ(v & 0x1F, 5u);              // preemption timer: TSC >> 5
   EXPECT_EQ((v >> 16) & 0x1FF, 4u);     // CR3-target values
   EXPECT_EQ((v >> 29) & 1, 1u);         // VMWRITE to any field
-  EXPECT_EQ((v >> 6) & 7, 0u);          // no activity state besides active, yet
+  EXPECT_EQ((v >> 6) & 7, 1u);          // activity state HLT (bit 6) besides active
   EXPECT_EQ(v >> 32, 0u);               // MSEG revision
   const Capabilities nehalem(*vt::find_profile("nehalem"));
   ASSERT_TRUE(nehalem.read_msr(vt::msr::VMX_MISC, v));
   EXPECT_EQ((v >> 29) & 1, 0u);
-  // VMCS_ENUM bits 9:1: the highest field index. Of the fields that exist now, guest
-  // IA32_SYSENTER_CS (0x482A, index 0x15) has the highest.
+  // VMCS_ENUM bits 9:1: the highest field index. Of the fields that exist now, the
+  // VMX-preemption timer value (0x482E, index 0x17) has the highest.
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_VMCS_ENUM, v));
-  EXPECT_EQ(v, 0x15u << 1);
+  EXPECT_EQ(v, 0x17u << 1);
 }
 
 TEST(VtCaps, FixedBitsAreTheArchitecturalOnes) {

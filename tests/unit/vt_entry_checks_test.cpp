@@ -138,10 +138,10 @@ TEST_F(EntryChecks, PinBasedAllowed0AndAllowed1) {
             "pin-based controls: bit 1 (reserved, default 1) must be 1 per IA32_VMX_TRUE_PINBASED_CTLS allowed-0 (bits 31:0)");
   EXPECT_EQ(run()->section, "26.2.1.1");
   vmcs = valid_vmcs(caps);
-  vmcs[kPin] |= 1u << 3;  // NMI exiting: in the profile, not implemented → allowed-1 is 0
+  vmcs[kPin] |= 1u << 7;  // process posted interrupts: not implemented → allowed-1 is 0
   fails(C, "pin.reserved");
   EXPECT_EQ(run()->message,
-            "pin-based controls: bit 3 (NMI exiting) must be 0 per IA32_VMX_TRUE_PINBASED_CTLS allowed-1 (bits 63:32)");
+            "pin-based controls: bit 7 (process posted interrupts) must be 0 per IA32_VMX_TRUE_PINBASED_CTLS allowed-1 (bits 63:32)");
 }
 
 TEST_F(EntryChecks, PrimaryAllowed0AndAllowed1) {
@@ -286,7 +286,7 @@ TEST_F(EntryChecks, VpidEptUnrestrictedGuestAndShadowing) {
 // ---- 26.2.1.2 VM-exit controls ---------------------------------------------------------
 
 TEST_F(EntryChecks, ExitControls) {
-  vmcs[kExit] |= 1u << 15;  // acknowledge interrupt on exit: not implemented
+  vmcs[kExit] |= 1u << 12;  // load IA32_PERF_GLOBAL_CTRL: not implemented
   fails(C, "exit.reserved");
   EXPECT_NE(run()->message.find("IA32_VMX_TRUE_EXIT_CTLS allowed-1"), std::string::npos) << run()->message;
   allow_all();
@@ -328,6 +328,8 @@ TEST_F(EntryChecks, InjectionTypeAndVector) {
   vmcs[kIntrInfo] = (1u << 31) | (1 << 8) | 0x20;  // type 1: reserved
   fails(C, "injection.type");
   vmcs[kIntrInfo] = (1u << 31) | (7 << 8);  // other event: needs MTF support
+  EXPECT_TRUE(lim.mtf);  // (branch vmxevent) implemented: haswell advertises it
+  lim.mtf = false;
   fails(C, "injection.type");
   lim.mtf = true;
   passes();
@@ -600,7 +602,7 @@ TEST_F(EntryChecksCpu, AValidConfigurationEntersTheGuest) {
 }
 
 TEST_F(EntryChecksCpu, ControlFailureIsVmfailValid7AndChangesNothingElse) {
-  write(kPin, uint32_t(field(kPin)) | (1u << 3));  // NMI exiting: not allowed-1 today
+  write(kPin, uint32_t(field(kPin)) | (1u << 7));  // process posted interrupts: not allowed-1
   const auto before = vmx.state().fields;
   launch_fails(7, "pin.reserved");
   EXPECT_FALSE(vmx.state().launched);
@@ -614,7 +616,7 @@ TEST_F(EntryChecksCpu, ControlFailureIsVmfailValid7AndChangesNothingElse) {
   }
   const std::string d = vmx.dump();
   EXPECT_NE(d.find("last_entry_failure=error 7 check pin.reserved (SDM 26.2.1.1)\n"), std::string::npos) << d;
-  EXPECT_NE(d.find("last_entry_failure_message=pin-based controls: bit 3 (NMI exiting) must be 0"), std::string::npos)
+  EXPECT_NE(d.find("last_entry_failure_message=pin-based controls: bit 7 (process posted interrupts) must be 0"), std::string::npos)
       << d;
 }
 

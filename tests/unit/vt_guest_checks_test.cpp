@@ -357,11 +357,15 @@ TEST_F(GuestChecks, V8086NeedsProtectedMode) {
 TEST_F(GuestChecks, ActivityStates) {
   vmcs[kActivity] = 4;
   fails("guest.activity_state", "26.3.1.5");
-  vmcs[kActivity] = 1;  // HLT: not advertised in IA32_VMX_MISC today
-  EXPECT_EQ(lim.activity_states, 0u);
+  vmcs[kActivity] = 2;  // shutdown: not advertised in IA32_VMX_MISC today (HLT is, bit 6)
+  EXPECT_EQ(lim.activity_states, 1u);
   fails("guest.activity_state", "26.3.1.5");
-  lim.activity_states = 7;  // as if HLT, shutdown and wait-for-SIPI were implemented
+  vmcs[kActivity] = 1;
   passes();
+  lim.activity_states = 7;  // as if shutdown and wait-for-SIPI were implemented too
+  vmcs[kActivity] = 2;
+  passes();
+  vmcs[kActivity] = 1;
   ar(kSs) |= 3u << 5;
   sel(kSs) |= 3;
   sel(kCs) |= 3;
