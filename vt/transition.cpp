@@ -16,6 +16,7 @@
 #include "cpu/cpu.h"
 #include "cpu/cycles/model.h"
 #include "platform/text.h"
+#include "vt/ept.h"
 #include "vt/exit_reasons.h"
 #include "vt/vmx.h"
 
@@ -171,6 +172,7 @@ void Vmx::vm_exit(Cpu& c, const VmExit& e, unsigned insn_len) {
     ev.transition_cycles = m.vm_exit;
     const char* name = exit_reason_name(e.reason);
     ev.reason = name ? name : "unknown";
+    if (basic == reason::EptViolation || basic == reason::EptMisconfig) ev.detail = describe_ept_exit(e);
     c.emit(ev);
   }
   c.check_mode();
@@ -387,7 +389,8 @@ void Vmx::exit_for_vmx_instruction(Cpu& c, const Insn& i, uint32_t why) {
   const bool memory_form = why == reason::Vmclear || why == reason::Vmptrld ||
                            why == reason::Vmptrst || why == reason::Vmxon;
   if (memory_form && !i.mem()) c.fault(cpu::UD);
-  if (memory_form || why == reason::Vmread || why == reason::Vmwrite) {
+  const bool inv = why == reason::Invept || why == reason::Invvpid;  // Table 27-15: as VMREAD
+  if (memory_form || inv || why == reason::Vmread || why == reason::Vmwrite) {
     uint32_t info = 0;
     const bool reg_operand = i.mod == 3;
     if (!reg_operand) {

@@ -57,6 +57,10 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
       case 0x79:
         if (i.p66 || i.rep) return false;
         exit_for_vmx_instruction(c, i, opcode == 0x78 ? r::Vmread : r::Vmwrite);
+      case 0x3880:  // INVEPT / INVVPID: 66 mandatory; #UD where not advertised
+      case 0x3881:
+        if (!i.p66 || i.rep || !inv_supported(opcode == 0x3881)) return false;
+        exit_for_vmx_instruction(c, i, opcode == 0x3880 ? r::Invept : r::Invvpid);
       default: return false;
     }
   }
@@ -93,6 +97,13 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
       c.add_cycles(m.vmx_field_access);
       if (opcode == 0x78) vmread(c, i);
       else vmwrite(c, i);
+      return true;
+    case 0x3880:  // INVEPT (66 0F 38 80) / INVVPID (66 0F 38 81): vt/ept.cpp
+    case 0x3881:
+      if (!i.p66 || i.rep || !inv_supported(opcode == 0x3881)) return false;
+      c.add_cycles(m.vmx_field_access);
+      if (opcode == 0x3880) invept(c, i);
+      else invvpid(c, i);
       return true;
     default: return false;
   }

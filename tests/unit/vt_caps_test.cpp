@@ -72,18 +72,19 @@ TEST(VtCaps, AllowedSettingsAreConsistent) {
 TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   // The controls whose behaviour exists (vt/transition.cpp): HLT exiting, saving/loading
   // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
-  // IA32_PAT / IA32_EFER. Nothing needing the secondary controls exists yet, so those, the
-  // EPT/VPID capabilities and VM functions do not exist (RDMSR #GP) and neither do the
-  // fields that depend on them.
+  // IA32_PAT / IA32_EFER; vt/ept.cpp: "activate secondary controls", "enable EPT" and
+  // "enable VPID" with the EPT/VPID capabilities of the profile. VM functions do not exist
+  // (RDMSR #GP) and neither do the fields that depend on them.
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
   EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
                                                 "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
-                                                "load IA32_EFER"}));
+                                                "load IA32_EFER", "activate secondary controls",
+                                                "enable EPT", "enable VPID"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
-  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7));
+  EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 31));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EXIT_CTLS, v));
   EXPECT_EQ(v >> 32, 0x00036DFFu | (0xFu << 18));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_EXIT_CTLS, v));
@@ -92,11 +93,19 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
-  EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
-  EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  // SDM A.3.3: enable EPT (1) and enable VPID (5) may be 1, no secondary bit must be.
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
+  EXPECT_EQ(v, 0x22ull << 32);
+  // SDM A.10: execute-only, 4-level walk, UC, WB, 2 MiB and 1 GiB pages, INVEPT, A/D flags,
+  // single-context and all-context INVEPT, INVVPID with its four types.
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  EXPECT_EQ(v, 0x00000F0106334141ull);
+  const Capabilities nehalem(*vt::find_profile("nehalem"));  // no A/D, no 1 GiB pages
+  ASSERT_TRUE(nehalem.read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  EXPECT_EQ(v, 0x0000060106114141ull);
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));
-  EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
-  EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::VPID))));
+  EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
+  EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::VPID))));
   EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_PREEMPTION_TIMER))));
   EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_RIP))));
 }
@@ -163,10 +172,17 @@ TEST_F(VtCapsCpu, RdmsrAndWrmsrThroughTheCpu) {
   ASSERT_TRUE(vmx.capabilities().read_msr(vt::msr::VMX_BASIC, basic));
   EXPECT_EQ(cpu.reg32(cpu::RAX), uint32_t(basic));
   EXPECT_EQ(cpu.reg32(cpu::RDX), uint32_t(basic >> 32));
-  // Secondary controls do not exist yet: #GP(0).
+  // The secondary controls exist ("activate secondary controls" may be 1): EPT and VPID.
   cpu.state().rip = cputest::kCode;
   cpu.state().halted = false;
   cpu.state().gpr[cpu::RCX] = vt::msr::VMX_PROCBASED_CTLS2;
+  go();
+  EXPECT_EQ(cpu.reg32(cpu::RAX), 0u);
+  EXPECT_EQ(cpu.reg32(cpu::RDX), 0x22u);
+  // VM functions do not exist yet: #GP(0).
+  cpu.state().rip = cputest::kCode;
+  cpu.state().halted = false;
+  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_VMFUNC;
   go();
   EXPECT_EQ(vector_taken(), cpu::GP);
   // The capability MSRs are read-only: WRMSR is #GP(0).
