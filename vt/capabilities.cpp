@@ -47,7 +47,7 @@ constexpr Control kControls[] = {
     {CW::Secondary, 4, "virtualize x2APIC mode", false},
     {CW::Secondary, 5, "enable VPID", true},  // the TLB is flushed at every transition
     {CW::Secondary, 6, "WBINVD exiting", false},
-    {CW::Secondary, 7, "unrestricted guest", false},
+    {CW::Secondary, 7, "unrestricted guest", true},  // real mode and PG = 0 in non-root
     {CW::Secondary, 8, "APIC-register virtualization", false},
     {CW::Secondary, 9, "virtual-interrupt delivery", false},
     {CW::Secondary, 10, "PAUSE-loop exiting", false},

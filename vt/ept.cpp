@@ -21,7 +21,7 @@ namespace {
 constexpr uint64_t kAddrMask = ((1ull << kPhysAddrBits) - 1) & ~0xFFFull;
 constexpr uint64_t kBeyondMaxPhys = 0x000FFFFFFFFFF000ull & ~kAddrMask;
 constexpr uint32_t kProcSecondary = 1u << 31;
-constexpr uint32_t kSecEpt = 1u << 1;
+constexpr uint32_t kSecEpt = 1u << 1, kSecUnrestricted = 1u << 7;
 // IA32_VMX_EPT_VPID_CAP bits (SDM A.10).
 constexpr uint64_t kCapGibPages = 1ull << 17, kCapInvept = 1ull << 20, kCapInvvpid = 1ull << 32;
 constexpr unsigned kCapInveptTypeShift = 24;   // bit 25 single-context, 26 all-context
@@ -121,6 +121,11 @@ std::string describe_ept_exit(const VmExit& e) {
 bool Vmx::ept_active() const {
   return (field(field::PRIMARY_PROC_CONTROLS) & kProcSecondary) &&
          (field(field::SECONDARY_PROC_CONTROLS) & kSecEpt);
+}
+
+bool Vmx::unrestricted_guest() const {
+  return (field(field::PRIMARY_PROC_CONTROLS) & kProcSecondary) &&
+         (field(field::SECONDARY_PROC_CONTROLS) & kSecUnrestricted);
 }
 
 bool Vmx::guest_physical(Cpu& c, cpu::GuestPhysical& a) {

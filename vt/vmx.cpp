@@ -391,8 +391,11 @@ void Vmx::vmcall(Cpu& c) {
 
 bool Vmx::read_msr(Cpu&, uint32_t index, uint64_t& value) { return caps_.read_msr(index, value); }
 
-bool Vmx::cr_write_allowed(const Cpu&, unsigned cr, uint64_t value) const {
+bool Vmx::cr_write_allowed(const Cpu& c, unsigned cr, uint64_t value) const {
   if (!s_.vmx_operation) return true;
+  // "Unrestricted guest" lifts the PE and PG requirements of FIXED0 in non-root operation
+  // (SDM 23.8, 26.3.1.1); PG without PE stays #GP(0) (the CPU's own check).
+  if (cr == 0 && c.non_root() && unrestricted_guest()) value |= cpu::cr0::PE | cpu::cr0::PG;
   if (cr == 0) return Capabilities::cr0_ok(value);
   if (cr == 4) return Capabilities::cr4_ok(value);
   return true;

@@ -147,6 +147,7 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   void invept(cpu::Cpu& c, const cpu::Insn& i);
   void invvpid(cpu::Cpu& c, const cpu::Insn& i);
   bool ept_active() const;  // "activate secondary controls" and "enable EPT"
+  bool unrestricted_guest() const;  // ... and "unrestricted guest" (vt/ept.cpp)
   // A VMX instruction in non-root operation: its #UD checks, then the VM exit (SDM 25.1.2)
   // with the qualification and instruction information of SDM 27.2.1 / 27.2.5.
   [[noreturn]] void exit_for_vmx_instruction(cpu::Cpu& c, const cpu::Insn& i, uint32_t reason);

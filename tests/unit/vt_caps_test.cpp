@@ -72,16 +72,16 @@ TEST(VtCaps, AllowedSettingsAreConsistent) {
 TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   // The controls whose behaviour exists (vt/transition.cpp): HLT exiting, saving/loading
   // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
-  // IA32_PAT / IA32_EFER; vt/ept.cpp: "activate secondary controls", "enable EPT" and
-  // "enable VPID" with the EPT/VPID capabilities of the profile. VM functions do not exist
-  // (RDMSR #GP) and neither do the fields that depend on them.
+  // IA32_PAT / IA32_EFER; vt/ept.cpp: "activate secondary controls", "enable EPT",
+  // "enable VPID" and "unrestricted guest", with the EPT/VPID capabilities of the profile.
+  // VM functions do not exist (RDMSR #GP) and neither do the fields that depend on them.
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
   EXPECT_EQ(implemented, (std::set<std::string>{"HLT exiting", "save debug controls", "load debug controls",
                                                 "save IA32_PAT", "load IA32_PAT", "save IA32_EFER",
                                                 "load IA32_EFER", "activate secondary controls",
-                                                "enable EPT", "enable VPID"}));
+                                                "enable EPT", "enable VPID", "unrestricted guest"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
   EXPECT_EQ(v >> 32, 0x0401E172u | (1u << 7) | (1u << 31));
@@ -93,9 +93,10 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
-  // SDM A.3.3: enable EPT (1) and enable VPID (5) may be 1, no secondary bit must be.
+  // SDM A.3.3: enable EPT (1), enable VPID (5) and unrestricted guest (7) may be 1, no
+  // secondary bit must be.
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
-  EXPECT_EQ(v, 0x22ull << 32);
+  EXPECT_EQ(v, 0xA2ull << 32);
   // SDM A.10: execute-only, 4-level walk, UC, WB, 2 MiB and 1 GiB pages, INVEPT, A/D flags,
   // single-context and all-context INVEPT, INVVPID with its four types.
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
@@ -172,13 +173,14 @@ TEST_F(VtCapsCpu, RdmsrAndWrmsrThroughTheCpu) {
   ASSERT_TRUE(vmx.capabilities().read_msr(vt::msr::VMX_BASIC, basic));
   EXPECT_EQ(cpu.reg32(cpu::RAX), uint32_t(basic));
   EXPECT_EQ(cpu.reg32(cpu::RDX), uint32_t(basic >> 32));
-  // The secondary controls exist ("activate secondary controls" may be 1): EPT and VPID.
+  // The secondary controls exist ("activate secondary controls" may be 1): EPT, VPID and
+  // unrestricted guest.
   cpu.state().rip = cputest::kCode;
   cpu.state().halted = false;
   cpu.state().gpr[cpu::RCX] = vt::msr::VMX_PROCBASED_CTLS2;
   go();
   EXPECT_EQ(cpu.reg32(cpu::RAX), 0u);
-  EXPECT_EQ(cpu.reg32(cpu::RDX), 0x22u);
+  EXPECT_EQ(cpu.reg32(cpu::RDX), 0xA2u);
   // VM functions do not exist yet: #GP(0).
   cpu.state().rip = cputest::kCode;
   cpu.state().halted = false;

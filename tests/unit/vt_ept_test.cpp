@@ -135,10 +135,10 @@ class EptTest : public cputest::SysTest {
   // Places the guest code at kGuestCode, followed by VMCALL, sets the guest RIP to it and
   // runs VMLAUNCH (VMRESUME once launched) until the host halts at its RIP (0x3000) after
   // the exit. Returns the basic exit reason.
-  uint32_t run_guest(std::vector<uint8_t> guest) {
+  uint32_t run_guest(std::vector<uint8_t> guest, uint32_t rip = kGuestCode) {
     guest.insert(guest.end(), std::begin(kVmcallBytes), std::end(kVmcallBytes));
     cpu.phys_write(kGuestCode, guest.data(), guest.size());
-    write(vttest::kGRip, kGuestCode);
+    write(vttest::kGRip, rip);
     const std::vector<uint8_t>& enter = vmx.state().launched ? kVmresume : kVmlaunch;
     cpu.phys_write(kCode, enter.data(), enter.size());
     auto& s = cpu.state();
@@ -491,6 +491,73 @@ TEST_F(EptTest, InvvpidTypesAndFailures) {
   EXPECT_EQ(exec(kInvvpidEdxEax, kData + 0x10, 0, 1), 0u);
   desc(5, 0xFFFF800000000000ull);
   EXPECT_EQ(exec(kInvvpidEdxEax, kData + 0x10, 0, 0), 0u);
+}
+
+// ---- Unrestricted guest (SDM 23.8, 26.3.1.1-2, 26.3.2) -------------------------------------
+
+// A guest in real mode: CR0.PE = PG = 0, segments as real mode leaves them (base = selector
+// * 16, limit FFFFH, data type 3, CS type 11, DPL 0), the IVT at 0.
+class UnrestrictedGuestTest : public EptTest {
+ protected:
+  void SetUp() override {
+    EptTest::SetUp();
+    write(kSecondary, (1u << 1) | (1u << 7));
+    write(vttest::kGCr0, 0x30);  // NE, ET
+    for (unsigned k : {vttest::kEs, vttest::kSs, vttest::kDs, vttest::kFs, vttest::kGs}) seg(k, 0, 0x93);
+    seg(vttest::kCs, kGuestCode >> 4, 0x9B);
+    write(vttest::kIdtrBase, 0);
+    write(vttest::kIdtrLimit, 0x3FF);
+    write(vttest::kGRsp, 0x7000);
+    write(vttest::kGRflags, 2);
+  }
+  void seg(unsigned k, uint16_t selector, uint32_t ar) {
+    write(vttest::kGuestSel + 2 * k, selector);
+    write(vttest::kGuestBase + 2 * k, uint32_t(selector) << 4);
+    write(vttest::kGuestLimit + 2 * k, 0xFFFF);
+    write(vttest::kGuestAr + 2 * k, ar);
+  }
+};
+
+TEST_F(UnrestrictedGuestTest, RealModeGuestRunsThroughEpt) {
+  // Guest-physical 0x2000 (= linear: paging is off) -> host 0x300000.
+  set_ept_pte(0x2000, 0x300000 | kWb | kRwx);
+  // IVT entry 30H -> 0900:0040, a VMCALL.
+  bus.set_dword(0x30 * 4, (uint32_t(kGuestCode >> 4) << 16) | 0x40);
+  cpu.phys_write(kGuestCode + 0x40, kVmcallBytes, sizeof kVmcallBytes);
+  // mov ax, 1234h; mov [2000h], ax; mov eax, cr0; mov cr0, eax (PE stays 0); int 30h
+  EXPECT_EQ(run_guest({0xB8, 0x34, 0x12, 0xA3, 0x00, 0x20, 0x0F, 0x20, 0xC0, 0x0F, 0x22, 0xC0, 0xCD, 0x30}, 0),
+            cpu::exit_reason::Vmcall);
+  EXPECT_EQ(bus.dword(0x300000) & 0xFFFF, 0x1234u);
+  EXPECT_EQ(bus.dword(0x2000), 0u);
+  // The VMCALL in the handler: CS:IP saved, the real-mode interrupt frame below 7000H.
+  EXPECT_EQ(field(vttest::kGuestSel + 2 * vttest::kCs), kGuestCode >> 4);
+  EXPECT_EQ(field(vttest::kGRip), 0x40u);
+  EXPECT_EQ(field(vttest::kGRsp), 0x7000u - 6);
+  EXPECT_EQ(bus.dword(0x7000 - 6), ((kGuestCode >> 4) << 16) | 14u);  // IP after INT, CS
+  EXPECT_EQ(field(vttest::kGCr0) & 0x80000001u, 0u);
+}
+
+TEST_F(UnrestrictedGuestTest, WithoutItARealModeGuestFailsEntry) {
+  write(kSecondary, 1u << 1);
+  EXPECT_EQ(run_guest({}, 0), cpu::exit_reason::kEntryFailure | cpu::exit_reason::InvalidGuestState);
+  ASSERT_TRUE(vmx.last_entry_failure().has_value());
+  EXPECT_EQ(vmx.last_entry_failure()->id, "guest.cr0_fixed");
+}
+
+TEST_F(EptTest, UnrestrictedGuestInProtectedModeWithoutPaging) {
+  write(kSecondary, (1u << 1) | (1u << 7));
+  write(vttest::kGCr0, uint32_t(cpu.state().cr0 & ~uint64_t(cpu::cr0::PG)));
+  set_pte(0x3FF000, 0);  // the guest's page tables are not used
+  set_ept_pte(0x3FF000, 0x300000 | kWb | kRwx);
+  bus.set_dword(0x300010, 0x4242);
+  set_ept_pte(0x3FE000, 0);
+  // mov eax, [0x3FF010]; mov eax, [0x3FE004]
+  EXPECT_EQ(run_guest({0xA1, 0x10, 0xF0, 0x3F, 0x00, 0xA1, 0x04, 0xE0, 0x3F, 0x00}), cpu::exit_reason::EptViolation);
+  EXPECT_EQ(cpu.reg32(cpu::RAX), 0x4242u);
+  // With paging off the linear address is the guest-physical one, and translated (bit 8).
+  EXPECT_EQ(field(kQualification), 0x181u);
+  EXPECT_EQ(field(kGuestPhysical), 0x3FE004u);
+  EXPECT_EQ(field(kGuestLinear), 0x3FE004u);
 }
 
 // ---- The debugger's view in non-root operation ----------------------------------------------
