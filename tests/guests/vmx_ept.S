@@ -1,0 +1,445 @@
+/* tests/guests/vmx_ept.S — a Multiboot 1 kernel: the minimal VT-x hypervisor of
+ * tests/guests/vmx_monitor.inc with EPT (Intel SDM Vol.3 28.3) turned on. After vmm_init
+ * has built the VMCS (a 32-bit protected-mode guest with paging sharing the host's page
+ * tables), this kernel:
+ *   - checks IA32_VMX_PROCBASED_CTLS[63] ("activate secondary controls" may be 1),
+ *     IA32_VMX_PROCBASED_CTLS2[33] ("enable EPT") and IA32_VMX_EPT_VPID_CAP bits 6 (4-level
+ *     walk), 14 (WB), 20 (INVEPT), 25 (single-context INVEPT); else "no EPT",
+ *     status 35;
+ *   - builds EPT paging structures that identity-map 0-8 MiB: PML4E -> PDPTE -> PDE 0 -> a
+ *     page table of 4 KiB pages for 0-2 MiB, PDEs 1-3 2 MiB pages (bit 7), all RWX, WB —
+ *     except the page holding the guest's stack top, read + execute only;
+ *   - sets "activate secondary controls", "enable EPT" and the EPTP (WB, walk length 4),
+ *     and its own exit handler (HOST_RIP), then VMLAUNCHes the guest with no CPUID loop:
+ *     the guest's first write, PUSH EDI before its VMCALL, is an EPT violation (reason 48).
+ *     The handler prints the exit qualification (SDM Table 27-7: data write, bit 1; the
+ *     entries allow read and execute, bits 3 and 5; guest-linear address valid, bit 7; the
+ *     access was to the translation of that linear address, bit 8: 1AAH), the guest-physical
+ *     and guest-linear addresses (the stack slot) and the guest RIP (the PUSH); makes the
+ *     page writable, INVEPT (single-context), VMRESUME: the PUSH now completes and VMCALL
+ *     exits (reason 18): guest RIP/RSP printed; VMXOFF.
+ * Checks: qualification 1AAH, both addresses = guest stack top - 4, violation RIP = the
+ * PUSH, VMCALL RIP = vmm_guest_vmcall, RSP = stack top - 4 holding the pushed 0. Status 33
+ * on success, 3 on failure (the failing step, "FAILED"), 35 without VMX/EPT. COM1 8N1, then
+ * "Shutdown" to port 0x8900 (Bochs).
+ *
+ * Bochs reference run (Bochs 2.7): the configuration in the header of vmx_cpuid.S with
+ * vmx_ept_floppy.img, plus `plugin_ctrl: speaker=0` and `sound: waveoutdrv=dummy,
+ * waveindrv=dummy, midioutdrv=dummy` (Bochs' sound mixer thread aborted with "buffer
+ * overflow detected" here otherwise). Its COM1 output is vmx_ept.expected, asserted byte
+ * for byte by tests/unit/guest_vmx_ept_test.cpp; Ringside prints the same. The addresses
+ * (stack slot 001093fc, the PUSH at 00100a36, VMCALL at 00100a37) depend on this build.
+ */
+
+#define MB_HEADER_MAGIC 0x1BADB002
+#define MB_HEADER_FLAGS 0x00000002
+#define MB_BOOT_MAGIC 0x2BADB002
+
+#define COM1 0x3F8
+#define COM1_LSR 0x3FD
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+
+#define EXIT_PORT 0xF4
+#define EXIT_PASS 0x10
+#define EXIT_FAIL 0x01
+#define EXIT_NO_VMX 0x11
+#define BOCHS_SHUTDOWN_PORT 0x8900
+
+#define MSR_VMX_PROCBASED_CTLS2 0x48B
+#define MSR_VMX_EPT_VPID_CAP 0x48C
+#define EPT_CAPS_NEEDED ((1 << 6) | (1 << 14) | (1 << 20) | (1 << 25))
+#define F_EPT_POINTER 0x201A
+#define F_GUEST_PHYSICAL 0x2400
+#define F_SECONDARY_CONTROLS 0x401E
+#define F_GUEST_LINEAR 0x640A
+#define EXIT_REASON_EPT_VIOLATION 48
+#define EPT_RWX 7
+#define EPT_WB (6 << 3)
+#define EPT_LARGE 0x80
+#define EPTP_WB_4LEVEL (6 | (3 << 3))
+
+	.file "vmx_ept.S"
+	.section .multiboot, "a"
+	.balign 4
+	.long MB_HEADER_MAGIC, MB_HEADER_FLAGS, -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
+	.long _start, bss_start, bss_end
+
+#define VMM_PAGE_DIR page_dir
+#define VMM_VMXON_REGION vmxon_region
+#define VMM_VMCS_REGION vmcs_region
+#define VMM_GUEST_STACK_TOP guest_stack_top
+
+.macro VMM_LOG msg
+	push %esi
+	mov $\msg, %esi
+	call log_line
+	pop %esi
+.endm
+
+	.text
+	.code32
+	.globl _start
+_start:
+	jmp start
+#include "vmx_monitor.inc"
+
+start:
+	cli
+	mov $stack_top, %esp
+	cmp $MB_BOOT_MAGIC, %eax
+	jne fail_early
+	lidt idt_empty
+	call com1_init
+	mov $msg_start, %esi
+	call log_line
+
+	call vmm_init
+
+	/* ---- EPT capabilities (SDM A.3.2, A.3.3, A.10) ---- */
+	mov vmm_ctl_msr, %ecx
+	inc %ecx /* the (TRUE_) primary processor-based controls */
+	rdmsr
+	test $(1 << 31), %edx
+	jz no_ept
+	mov $MSR_VMX_PROCBASED_CTLS2, %ecx
+	rdmsr
+	test $2, %edx
+	jz no_ept
+	mov $MSR_VMX_EPT_VPID_CAP, %ecx
+	rdmsr
+	and $EPT_CAPS_NEEDED, %eax
+	cmp $EPT_CAPS_NEEDED, %eax
+	jne no_ept
+	mov $msg_ept_caps, %esi
+	call log_line
+
+	/* ---- the EPT paging structures (SDM 28.3.2) ---- */
+	movl $(ept_pdpt + EPT_RWX), ept_pml4
+	movl $(ept_pd + EPT_RWX), ept_pdpt
+	movl $(ept_pt + EPT_RWX), ept_pd
+	movl $(0x200000 | EPT_LARGE | EPT_WB | EPT_RWX), ept_pd + 8
+	movl $(0x400000 | EPT_LARGE | EPT_WB | EPT_RWX), ept_pd + 16
+	movl $(0x600000 | EPT_LARGE | EPT_WB | EPT_RWX), ept_pd + 24
+	xor %ecx, %ecx
+1:	mov %ecx, %eax
+	shl $12, %eax
+	or $(EPT_WB | EPT_RWX), %eax
+	mov %eax, ept_pt(, %ecx, 8)
+	inc %ecx
+	cmp $512, %ecx
+	jne 1b
+	mov $(guest_stack_top - 4), %ecx
+	shr $12, %ecx
+	andl $~2, ept_pt(, %ecx, 8) /* the guest stack page: read + execute */
+
+	/* ---- the controls, the EPTP, this kernel's exit handler ---- */
+	VMR F_PRIMARY_CONTROLS, %eax
+	or $(1 << 31), %eax
+	VMW F_PRIMARY_CONTROLS, %eax
+	VMWI F_SECONDARY_CONTROLS, 2
+	VMWI64 F_EPT_POINTER, (ept_pml4 + EPTP_WB_4LEVEL), 0
+	VMWI F_HOST_RIP, ept_exit
+	VMW F_HOST_RSP, %esp
+	movl $0, vmm_guest_iters
+	mov $msg_ept_on, %esi
+	call log_line
+	mov $msg_vmlaunch, %esi
+	call log_line
+	vmlaunch
+	mov $vmm_msg_vmlaunch_failed, %esi
+	jmp vmm_instr_failed
+
+/* The exit handler (HOST_RIP; ESP = HOST_RSP). */
+ept_exit:
+	VMR F_EXIT_REASON, %eax
+	cmp $EXIT_REASON_EPT_VIOLATION, %eax
+	je ept_violation
+	cmp $EXIT_REASON_VMCALL, %eax
+	je ept_vmcall
+	jmp vmm_exit_unexpected
+
+ept_violation:
+	VMR F_EXIT_QUALIFICATION, %eax
+	mov %eax, viol_qual
+	VMR F_GUEST_PHYSICAL, %eax
+	mov %eax, viol_gpa
+	VMR F_GUEST_LINEAR, %eax
+	mov %eax, viol_gla
+	VMR F_GUEST_RIP, %eax
+	mov %eax, viol_rip
+	mov $msg_violation, %esi
+	call puts_prefixed
+	mov viol_qual, %eax
+	call put_hex32
+	mov $msg_gpa, %esi
+	call puts
+	mov viol_gpa, %eax
+	call put_hex32
+	mov $msg_gla, %esi
+	call puts
+	mov viol_gla, %eax
+	call put_hex32
+	call newline
+	mov $msg_violation_rip, %esi
+	call puts_prefixed
+	mov viol_rip, %eax
+	call put_hex32
+	call newline
+	/* Fix the entry, invalidate, resume (the PUSH restarts). */
+	mov $(guest_stack_top - 4), %ecx
+	shr $12, %ecx
+	orl $2, ept_pt(, %ecx, 8)
+	mov $1, %eax /* single-context */
+	invept invept_desc, %eax
+	mov $msg_invept_failed, %esi
+	jbe vmm_instr_failed
+	mov $msg_invept, %esi
+	call log_line
+	vmresume
+	mov $vmm_msg_vmresume_failed, %esi
+	jmp vmm_instr_failed
+
+ept_vmcall:
+	VMR F_GUEST_RIP, %eax
+	mov %eax, vmm_vmcall_rip
+	VMR F_GUEST_RSP, %eax
+	mov %eax, vmm_guest_rsp
+	mov $msg_vmcall, %esi
+	call puts_prefixed
+	mov vmm_vmcall_rip, %eax
+	call put_hex32
+	mov $msg_rsp, %esi
+	call puts
+	mov vmm_guest_rsp, %eax
+	call put_hex32
+	call newline
+
+	/* The checks. */
+	mov $msg_check_violation, %edi
+	cmpl $0x1AA, viol_qual
+	jne fail
+	cmpl $(guest_stack_top - 4), viol_gpa
+	jne fail
+	cmpl $(guest_stack_top - 4), viol_gla
+	jne fail
+	cmpl $(vmm_guest_vmcall - 1), viol_rip /* PUSH EDI, one byte */
+	jne fail
+	mov $msg_check_vmcall, %edi
+	cmpl $vmm_guest_vmcall, vmm_vmcall_rip
+	jne fail
+	cmpl $(guest_stack_top - 4), vmm_guest_rsp
+	jne fail
+	cmpl $0, guest_stack_top - 4
+	jne fail
+
+	mov $msg_check_vmxoff, %edi
+	vmxoff
+	jbe fail
+	mov $msg_vmxoff, %esi
+	call log_line
+	mov $msg_done, %esi
+	call log_line
+	mov $EXIT_PASS, %al
+	jmp exit
+
+no_ept:
+	mov $msg_no_ept, %esi
+	call log_line
+	mov $EXIT_NO_VMX, %al
+	jmp exit
+
+/* The monitor's labels. */
+vmm_no_vmx:
+	mov $msg_no_vmx, %esi
+	call log_line
+	mov $EXIT_NO_VMX, %al
+	jmp exit
+
+/* ESI = what, EAX = value; EDI = 0 or a second name, EDX = its value. */
+vmm_fail:
+	call puts_prefixed
+	mov %eax, %ebx
+	mov $'=', %al
+	call putc
+	mov %ebx, %eax
+	call put_hex32
+	test %edi, %edi
+	jz 1f
+	mov $' ', %al
+	call putc
+	mov %edi, %esi
+	call puts
+	mov $'=', %al
+	call putc
+	mov %edx, %eax
+	call put_hex32
+1:	call newline
+	jmp fail_early
+
+/* A failed check: EDI = its name. */
+fail:
+	mov %edi, %esi
+	call log_line
+fail_early:
+	mov $msg_fail, %esi
+	call log_line
+	mov $EXIT_FAIL, %al
+
+/* exit: AL = the isa-debug-exit value; then Bochs's shutdown port. First wait (bounded) for
+ * COM1's transmitter to empty (LSR.TEMT): Bochs ends at once and would drop the last bytes. */
+exit:
+	mov %eax, %ebx
+	mov $100000, %ecx
+	mov $COM1_LSR, %dx
+1:	in %dx, %al
+	test $LSR_TEMT, %al
+	jnz 2f
+	loop 1b
+2:	mov %ebx, %eax
+	out %al, $EXIT_PORT
+	mov $BOCHS_SHUTDOWN_PORT, %dx
+	mov $msg_shutdown, %esi
+3:	lodsb
+	test %al, %al
+	jz 4f
+	out %al, %dx
+	jmp 3b
+4:	cli
+	hlt
+	jmp 4b
+
+/* com1_init: 115200 baud (divisor 1), 8 data bits, no parity, 1 stop bit, FIFO on. */
+com1_init:
+	mov $(COM1 + 3), %dx
+	mov $0x80, %al /* DLAB */
+	out %al, %dx
+	mov $COM1, %dx
+	mov $1, %al
+	out %al, %dx
+	inc %dx
+	xor %al, %al
+	out %al, %dx
+	mov $(COM1 + 3), %dx
+	mov $0x03, %al /* 8N1, DLAB off */
+	out %al, %dx
+	dec %dx
+	mov $0x07, %al /* FCR: enable and clear the FIFOs */
+	out %al, %dx
+	ret
+
+/* log_line: "vmx_ept: " + ESI + "\n". Preserves all registers. */
+log_line:
+	call puts_prefixed
+newline:
+	push %eax
+	mov $'\n', %al
+	call putc
+	pop %eax
+	ret
+
+/* puts_prefixed: "vmx_ept: " + ESI. Preserves all registers. */
+puts_prefixed:
+	push %esi
+	mov $msg_prefix, %esi
+	call puts
+	pop %esi
+puts: /* ESI = NUL-terminated string; preserves all registers */
+	push %esi
+	push %eax
+1:	lodsb
+	test %al, %al
+	jz 2f
+	call putc
+	jmp 1b
+2:	pop %eax
+	pop %esi
+	ret
+
+put_hex32: /* EAX = value, 8 lowercase hex digits; preserves all registers */
+	push %ecx
+	push %edx
+	push %eax
+	mov %eax, %edx
+	mov $8, %ecx
+1:	rol $4, %edx
+	mov %edx, %eax
+	and $0xF, %eax
+	mov hex_digits(%eax), %al
+	call putc
+	loop 1b
+	pop %eax
+	pop %edx
+	pop %ecx
+	ret
+
+putc: /* AL = byte; preserves all registers */
+	push %ecx
+	push %edx
+	push %eax
+	mov $100000, %ecx
+	mov $COM1_LSR, %dx
+1:	in %dx, %al
+	test $LSR_THRE, %al
+	jnz 2f
+	loop 1b
+2:	pop %eax
+	mov $COM1, %dx
+	out %al, %dx
+	pop %edx
+	pop %ecx
+	ret
+
+	.section .rodata
+hex_digits:          .ascii "0123456789abcdef"
+msg_prefix:          .asciz "vmx_ept: "
+msg_start:           .asciz "start"
+msg_no_vmx:          .asciz "no VMX"
+msg_no_ept:          .asciz "no EPT"
+msg_ept_caps:        .asciz "ept capabilities ok"
+msg_ept_on:          .asciz "ept on"
+msg_vmlaunch:        .asciz "vmlaunch"
+msg_violation:       .asciz "ept violation: qualification="
+msg_gpa:             .asciz " gpa="
+msg_gla:             .asciz " gla="
+msg_violation_rip:   .asciz "ept violation: guest rip="
+msg_invept:          .asciz "invept ok"
+msg_invept_failed:   .asciz "invept failed, error"
+msg_vmcall:          .asciz "vmcall exit: guest rip="
+msg_rsp:             .asciz " rsp="
+msg_vmxoff:          .asciz "vmxoff ok"
+msg_done:            .asciz "done"
+msg_fail:            .asciz "FAILED"
+msg_shutdown:        .asciz "Shutdown"
+msg_check_violation: .asciz "check: ept violation"
+msg_check_vmcall:    .asciz "check: vmcall exit state"
+msg_check_vmxoff:    .asciz "check: vmxoff"
+
+	.data
+	.balign 4
+	.word 0
+idt_empty:
+	.word 0
+	.long 0
+	.balign 16
+invept_desc: /* SDM 30.3 Figure "INVEPT Descriptor": EPTP, then 64 reserved bits */
+	.long ept_pml4 + EPTP_WB_4LEVEL, 0, 0, 0
+viol_qual: .long 0
+viol_gpa:  .long 0
+viol_gla:  .long 0
+viol_rip:  .long 0
+
+	.bss
+	.balign 4096
+ept_pml4:     .space 4096
+ept_pdpt:     .space 4096
+ept_pd:       .space 4096
+ept_pt:       .space 4096
+page_dir:     .space 4096
+vmxon_region: .space 4096
+vmcs_region:  .space 4096
+	.space 1024
+guest_stack_top:
+	.balign 16
+	.space 4096
+stack_top:
