@@ -298,6 +298,21 @@ TEST_F(EptTest, ViolationDuringEventDeliveryReportsTheEvent) {
   EXPECT_EQ(field(vttest::kGRip), kGuestCode);
 }
 
+TEST_F(EptTest, ViolationDeliveringAnInjectedEventReportsIt) {
+  // VM entry injects #GP(0) (SDM 26.6); its IDT entry is on a page EPT does not map: the
+  // exit's IDT-vectoring information is the injected event (27.2.4), guest RIP the one
+  // VM entry loaded.
+  set_ept_pte(0, 0);
+  write(0x4016, 0x80000B0Du);  // valid, hardware exception, error code, vector 13
+  write(0x4018, 0);
+  EXPECT_EQ(run_guest({0x90}), cpu::exit_reason::EptViolation);
+  EXPECT_EQ(field(kGuestPhysical), cputest::kIdt + 13 * 8u);
+  EXPECT_EQ(field(kIdtVectoring), 0x80000B0Du);
+  EXPECT_EQ(field(kIdtVectoringEc), 0u);
+  EXPECT_EQ(field(vttest::kGRip), kGuestCode);
+  EXPECT_EQ(field(0x4016) & 0x80000000u, 0u);  // the valid bit is cleared by the exit
+}
+
 TEST_F(EptTest, PageFaultsComeBeforeEptChecksOfTheFinalAccess) {
   // A guest page that is not present in the guest's own paging: #PF, not an EPT exit,
   // even though EPT does not map it either.
@@ -378,6 +393,25 @@ TEST_F(EptTest, WithAccessDirtyPagingStructureReadsNeedWritePermission) {
   EXPECT_EQ(run_guest({0x90}), cpu::exit_reason::EptViolation);
   // Bits 0 and 1 both set for a paging-structure access (Table 27-7 footnote), bit 3.
   EXPECT_EQ(field(kQualification), 0x8Bu);
+}
+
+// ---- A processor without 1 GiB pages or A/D flags (the nehalem profile, SDM A.10) -------
+
+class EptNehalemTest : public EptTest {
+ protected:
+  EptNehalemTest() : EptTest("nehalem") {}
+};
+
+TEST_F(EptNehalemTest, OneGigabytePdpteIsAMisconfigurationAndAdIsRefused) {
+  bus.set_dword(kEptPdpt, 0x80 | kWb | kRwx);  // bit 7 of a PDPTE: reserved without 1 GiB pages
+  EXPECT_EQ(run_guest({0x90}), cpu::exit_reason::EptMisconfig);
+  bus.set_dword(kEptPdpt, kEptPd | 7);
+  EXPECT_EQ(run_guest({0x90}), cpu::exit_reason::Vmcall);
+  write(kEptp, kEptpWb4 | (1u << 6) | kEpt);  // A/D: EPT_VPID_CAP bit 21 is 0
+  EXPECT_EQ(exec(vmx.state().launched ? kVmresume : kVmlaunch), uint32_t(cpu::flag::ZF));
+  EXPECT_EQ(field(kError), 7u);
+  ASSERT_TRUE(vmx.last_entry_failure().has_value());
+  EXPECT_EQ(vmx.last_entry_failure()->id, "eptp");
 }
 
 // ---- VM entry checks on the EPTP (SDM 26.2.1.1) -------------------------------------------
