@@ -614,6 +614,25 @@ TEST_F(EptTest, DebugTranslateGoesThroughEptWithoutSideEffects) {
   EXPECT_EQ(ept_entry(ept_pte_addr(0x200000)), before);
 }
 
+class ExitRecorder final : public cpu::Observer {
+ public:
+  void on_event(const cpu::Event& e) override {
+    if (e.kind == cpu::EventKind::VmExit) exits.push_back(e);
+  }
+  std::vector<cpu::Event> exits;
+};
+
+TEST_F(EptTest, TheVmExitEventSaysWhatWasAccessed) {
+  ExitRecorder rec;
+  cpu.set_observer(&rec);
+  set_ept_pte(0x202000, 0x202000 | kWb | 5);
+  run_guest({0xC7, 0x05, 0x08, 0x20, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00});  // mov dword [0x202008], 1
+  cpu.set_observer(nullptr);
+  ASSERT_EQ(rec.exits.size(), 1u);
+  EXPECT_STREQ(rec.exits[0].reason, "ept_violation");
+  EXPECT_EQ(rec.exits[0].detail, "write of gpa 0x202008 (linear 0x202008), entries r-x");
+}
+
 TEST(EptDescribe, ExitDetails) {
   cpu::VmExit e;
   e.reason = cpu::exit_reason::EptViolation;
