@@ -17,9 +17,17 @@
  *     access was to the translation of that linear address, bit 8: 1AAH), the guest-physical
  *     and guest-linear addresses (the stack slot) and the guest RIP (the PUSH); makes the
  *     page writable, INVEPT (single-context), VMRESUME: the PUSH now completes and VMCALL
- *     exits (reason 18): guest RIP/RSP printed; VMXOFF.
+ *     exits (reason 18): guest RIP/RSP printed;
+ *   - unmaps the guest's page directory in EPT, INVEPT, VMRESUME (at the VMCALL): the
+ *     fetch's page walk reads the PDE through EPT, an EPT violation on a paging-structure
+ *     entry: qualification 81H (data read, entries 0 — not present, bit 7, bit 8 clear),
+ *     guest-physical address = the PDE's, guest-linear = the VMCALL's address;
+ *   - makes that entry write-only (bits 2:0 = 010b), INVEPT, VMRESUME: an EPT
+ *     misconfiguration (reason 49, SDM 28.3.3.1) for the same guest-physical address;
+ *   - maps it again, INVEPT, VMRESUME: VMCALL exits again; VMXOFF.
  * Checks: qualification 1AAH, both addresses = guest stack top - 4, violation RIP = the
- * PUSH, VMCALL RIP = vmm_guest_vmcall, RSP = stack top - 4 holding the pushed 0. Status 33
+ * PUSH, VMCALL RIP = vmm_guest_vmcall, RSP = stack top - 4 holding the pushed 0; the walk's
+ * violation and the misconfiguration as above; the second VMCALL's RIP. Status 33
  * on success, 3 on failure (the failing step, "FAILED"), 35 without VMX/EPT. COM1 8N1, then
  * "Shutdown" to port 0x8900 (Bochs).
  *
@@ -28,7 +36,8 @@
  * waveindrv=dummy, midioutdrv=dummy` (Bochs' sound mixer thread aborted with "buffer
  * overflow detected" here otherwise). Its COM1 output is vmx_ept.expected, asserted byte
  * for byte by tests/unit/guest_vmx_ept_test.cpp; Ringside prints the same. The addresses
- * (stack slot 001093fc, the PUSH at 00100a36, VMCALL at 00100a37) depend on this build.
+ * (stack slot 001093fc, the PUSH at 00100a36, VMCALL at 00100a37, the page directory at
+ * 00106000) depend on this build.
  */
 
 #define MB_HEADER_MAGIC 0x1BADB002
@@ -54,6 +63,7 @@
 #define F_SECONDARY_CONTROLS 0x401E
 #define F_GUEST_LINEAR 0x640A
 #define EXIT_REASON_EPT_VIOLATION 48
+#define EXIT_REASON_EPT_MISCONFIG 49
 #define EPT_RWX 7
 #define EPT_WB (6 << 3)
 #define EPT_LARGE 0x80
@@ -150,57 +160,34 @@ start:
 	mov $vmm_msg_vmlaunch_failed, %esi
 	jmp vmm_instr_failed
 
-/* The exit handler (HOST_RIP; ESP = HOST_RSP). */
+/* The exit handler (HOST_RIP; ESP = HOST_RSP): one step per exit, in `phase` order. The
+ * guest's general registers (other than ESP) are live: saved here, restored before
+ * VMRESUME. */
 ept_exit:
+	pushal
 	VMR F_EXIT_REASON, %eax
-	cmp $EXIT_REASON_EPT_VIOLATION, %eax
-	je ept_violation
-	cmp $EXIT_REASON_VMCALL, %eax
-	je ept_vmcall
-	jmp vmm_exit_unexpected
+	mov phase, %ecx
+	cmp $5, %ecx
+	jae vmm_exit_unexpected
+	incl phase
+	jmp *phase_table(, %ecx, 4)
 
-ept_violation:
-	VMR F_EXIT_QUALIFICATION, %eax
-	mov %eax, viol_qual
-	VMR F_GUEST_PHYSICAL, %eax
-	mov %eax, viol_gpa
-	VMR F_GUEST_LINEAR, %eax
-	mov %eax, viol_gla
-	VMR F_GUEST_RIP, %eax
-	mov %eax, viol_rip
-	mov $msg_violation, %esi
-	call puts_prefixed
-	mov viol_qual, %eax
-	call put_hex32
-	mov $msg_gpa, %esi
-	call puts
-	mov viol_gpa, %eax
-	call put_hex32
-	mov $msg_gla, %esi
-	call puts
-	mov viol_gla, %eax
-	call put_hex32
-	call newline
-	mov $msg_violation_rip, %esi
-	call puts_prefixed
-	mov viol_rip, %eax
-	call put_hex32
-	call newline
-	/* Fix the entry, invalidate, resume (the PUSH restarts). */
+/* Phase 0: the PUSH on the read/execute stack page. Make it writable, INVEPT, resume. */
+phase0:
+	cmp $EXIT_REASON_EPT_VIOLATION, %eax
+	jne vmm_exit_unexpected
+	mov $viol, %edi
+	call record_violation
 	mov $(guest_stack_top - 4), %ecx
 	shr $12, %ecx
 	orl $2, ept_pt(, %ecx, 8)
-	mov $1, %eax /* single-context */
-	invept invept_desc, %eax
-	mov $msg_invept_failed, %esi
-	jbe vmm_instr_failed
-	mov $msg_invept, %esi
-	call log_line
-	vmresume
-	mov $vmm_msg_vmresume_failed, %esi
-	jmp vmm_instr_failed
+	jmp invept_and_resume
 
-ept_vmcall:
+/* Phase 1: the VMCALL. Unmap the guest's page directory in EPT and resume at the VMCALL:
+ * the fetch's page walk reads the PDE through EPT. */
+phase1:
+	cmp $EXIT_REASON_VMCALL, %eax
+	jne vmm_exit_unexpected
 	VMR F_GUEST_RIP, %eax
 	mov %eax, vmm_vmcall_rip
 	VMR F_GUEST_RSP, %eax
@@ -214,16 +201,65 @@ ept_vmcall:
 	mov vmm_guest_rsp, %eax
 	call put_hex32
 	call newline
+	mov $page_dir, %ecx
+	shr $12, %ecx
+	movl $0, ept_pt(, %ecx, 8)
+	mov $msg_unmap, %esi
+	call log_line
+	jmp invept_and_resume
 
-	/* The checks. */
+/* Phase 2: the walk's PDE read (bit 8 clear). Make the entry write-only: a
+ * misconfiguration (SDM 28.3.3.1). */
+phase2:
+	cmp $EXIT_REASON_EPT_VIOLATION, %eax
+	jne vmm_exit_unexpected
+	mov $viol2, %edi
+	call record_violation
+	mov $page_dir, %ecx
+	mov %ecx, %eax
+	shr $12, %ecx
+	or $(EPT_WB | 2), %eax
+	mov %eax, ept_pt(, %ecx, 8)
+	mov $msg_write_only, %esi
+	call log_line
+	jmp invept_and_resume
+
+/* Phase 3: the misconfiguration. Map the page again. */
+phase3:
+	cmp $EXIT_REASON_EPT_MISCONFIG, %eax
+	jne vmm_exit_unexpected
+	VMR F_GUEST_PHYSICAL, %eax
+	mov %eax, misconfig_gpa
+	mov $msg_misconfig, %esi
+	call puts_prefixed
+	call put_hex32
+	call newline
+	mov $page_dir, %ecx
+	mov %ecx, %eax
+	shr $12, %ecx
+	or $(EPT_WB | EPT_RWX), %eax
+	mov %eax, ept_pt(, %ecx, 8)
+	jmp invept_and_resume
+
+/* Phase 4: the VMCALL again: check everything, VMXOFF. */
+phase4:
+	cmp $EXIT_REASON_VMCALL, %eax
+	jne vmm_exit_unexpected
+	VMR F_GUEST_RIP, %eax
+	mov %eax, vmcall2_rip
+	mov $msg_vmcall2, %esi
+	call puts_prefixed
+	call put_hex32
+	call newline
+
 	mov $msg_check_violation, %edi
-	cmpl $0x1AA, viol_qual
+	cmpl $0x1AA, viol + 0
 	jne fail
-	cmpl $(guest_stack_top - 4), viol_gpa
+	cmpl $(guest_stack_top - 4), viol + 4
 	jne fail
-	cmpl $(guest_stack_top - 4), viol_gla
+	cmpl $(guest_stack_top - 4), viol + 8
 	jne fail
-	cmpl $(vmm_guest_vmcall - 1), viol_rip /* PUSH EDI, one byte */
+	cmpl $(vmm_guest_vmcall - 1), viol + 12 /* PUSH EDI, one byte */
 	jne fail
 	mov $msg_check_vmcall, %edi
 	cmpl $vmm_guest_vmcall, vmm_vmcall_rip
@@ -231,6 +267,20 @@ ept_vmcall:
 	cmpl $(guest_stack_top - 4), vmm_guest_rsp
 	jne fail
 	cmpl $0, guest_stack_top - 4
+	jne fail
+	mov $msg_check_walk, %edi
+	cmpl $0x81, viol2 + 0
+	jne fail
+	cmpl $page_dir, viol2 + 4 /* PDE 0 */
+	jne fail
+	cmpl $vmm_guest_vmcall, viol2 + 8
+	jne fail
+	cmpl $vmm_guest_vmcall, viol2 + 12
+	jne fail
+	mov $msg_check_misconfig, %edi
+	cmpl $page_dir, misconfig_gpa
+	jne fail
+	cmpl $vmm_guest_vmcall, vmcall2_rip
 	jne fail
 
 	mov $msg_check_vmxoff, %edi
@@ -242,6 +292,49 @@ ept_vmcall:
 	call log_line
 	mov $EXIT_PASS, %al
 	jmp exit
+
+/* record_violation: EDI = 4 dwords (qualification, guest-physical, guest-linear, guest
+ * RIP), read from the VMCS and printed on two lines. */
+record_violation:
+	VMR F_EXIT_QUALIFICATION, %eax
+	mov %eax, 0(%edi)
+	VMR F_GUEST_PHYSICAL, %eax
+	mov %eax, 4(%edi)
+	VMR F_GUEST_LINEAR, %eax
+	mov %eax, 8(%edi)
+	VMR F_GUEST_RIP, %eax
+	mov %eax, 12(%edi)
+	mov $msg_violation, %esi
+	call puts_prefixed
+	mov 0(%edi), %eax
+	call put_hex32
+	mov $msg_gpa, %esi
+	call puts
+	mov 4(%edi), %eax
+	call put_hex32
+	mov $msg_gla, %esi
+	call puts
+	mov 8(%edi), %eax
+	call put_hex32
+	call newline
+	mov $msg_violation_rip, %esi
+	call puts_prefixed
+	mov 12(%edi), %eax
+	call put_hex32
+	jmp newline
+
+/* INVEPT (single-context) after an EPT change, then VMRESUME. */
+invept_and_resume:
+	mov $1, %eax
+	invept invept_desc, %eax
+	mov $msg_invept_failed, %esi
+	jbe vmm_instr_failed
+	mov $msg_invept, %esi
+	call log_line
+	popal
+	vmresume
+	mov $vmm_msg_vmresume_failed, %esi
+	jmp vmm_instr_failed
 
 no_ept:
 	mov $msg_no_ept, %esi
@@ -414,6 +507,12 @@ msg_shutdown:        .asciz "Shutdown"
 msg_check_violation: .asciz "check: ept violation"
 msg_check_vmcall:    .asciz "check: vmcall exit state"
 msg_check_vmxoff:    .asciz "check: vmxoff"
+msg_check_walk:      .asciz "check: ept violation in the page walk"
+msg_check_misconfig: .asciz "check: ept misconfiguration"
+msg_unmap:           .asciz "page directory unmapped in ept"
+msg_write_only:      .asciz "page directory write-only in ept"
+msg_misconfig:       .asciz "ept misconfiguration: gpa="
+msg_vmcall2:         .asciz "vmcall exit again: guest rip="
 
 	.data
 	.balign 4
@@ -424,10 +523,12 @@ idt_empty:
 	.balign 16
 invept_desc: /* SDM 30.3 Figure "INVEPT Descriptor": EPTP, then 64 reserved bits */
 	.long ept_pml4 + EPTP_WB_4LEVEL, 0, 0, 0
-viol_qual: .long 0
-viol_gpa:  .long 0
-viol_gla:  .long 0
-viol_rip:  .long 0
+phase_table: .long phase0, phase1, phase2, phase3, phase4
+phase:   .long 0
+viol:    .long 0, 0, 0, 0 /* qualification, guest-physical, guest-linear, guest RIP */
+viol2:   .long 0, 0, 0, 0
+misconfig_gpa: .long 0
+vmcall2_rip:   .long 0
 
 	.bss
 	.balign 4096
