@@ -3,9 +3,9 @@
  * has built the VMCS (a 32-bit protected-mode guest with paging sharing the host's page
  * tables), this kernel:
  *   - checks IA32_VMX_PROCBASED_CTLS[63] ("activate secondary controls" may be 1),
- *     IA32_VMX_PROCBASED_CTLS2[33] ("enable EPT") and IA32_VMX_EPT_VPID_CAP bits 6 (4-level
- *     walk), 14 (WB), 20 (INVEPT), 25 (single-context INVEPT); else "no EPT",
- *     status 35;
+ *     IA32_VMX_PROCBASED_CTLS2[33] ("enable EPT", and [37] "enable VPID") and
+ *     IA32_VMX_EPT_VPID_CAP bits 6 (4-level walk), 14 (WB), 20 (INVEPT), 25 (single-context
+ *     INVEPT), 32 (INVVPID); else "no EPT", status 35;
  *   - builds EPT paging structures that identity-map 0-8 MiB: PML4E -> PDPTE -> PDE 0 -> a
  *     page table of 4 KiB pages for 0-2 MiB, PDEs 1-3 2 MiB pages (bit 7), all RWX, WB —
  *     except the page holding the guest's stack top, read + execute only;
@@ -24,10 +24,17 @@
  *     guest-physical address = the PDE's, guest-linear = the VMCALL's address;
  *   - makes that entry write-only (bits 2:0 = 010b), INVEPT, VMRESUME: an EPT
  *     misconfiguration (reason 49, SDM 28.3.3.1) for the same guest-physical address;
- *   - maps it again, INVEPT, VMRESUME: VMCALL exits again; VMXOFF.
+ *   - maps it again, INVEPT, VMRESUME: VMCALL exits again;
+ *   - in root: INVEPT type 3 and INVVPID single-context with VPID 0 (IA32_VMX_PROCBASED_CTLS2
+ *     bit 37 and IA32_VMX_EPT_VPID_CAP bit 32 are checked first): VMfailValid, error 28;
+ *   - the guest then runs INVEPT 10H(%eax),%edx and INVVPID (%ebx,%esi,4),%ecx: exits 50 and
+ *     53 with the displacement as qualification and the instruction information of SDM
+ *     Table 27-15 (scaling, address size, segment, index/base registers, reg2), length 6;
+ *     the monitor skips each; the guest's VMCALL; VMXOFF.
  * Checks: qualification 1AAH, both addresses = guest stack top - 4, violation RIP = the
  * PUSH, VMCALL RIP = vmm_guest_vmcall, RSP = stack top - 4 holding the pushed 0; the walk's
- * violation and the misconfiguration as above; the second VMCALL's RIP. Status 33
+ * violation and the misconfiguration as above; the second VMCALL's RIP; errors 28; the
+ * INVEPT/INVVPID exit information. Status 33
  * on success, 3 on failure (the failing step, "FAILED"), 35 without VMX/EPT. COM1 8N1, then
  * "Shutdown" to port 0x8900 (Bochs).
  *
@@ -64,6 +71,9 @@
 #define F_GUEST_LINEAR 0x640A
 #define EXIT_REASON_EPT_VIOLATION 48
 #define EXIT_REASON_EPT_MISCONFIG 49
+#define EXIT_REASON_INVEPT 50
+#define EXIT_REASON_INVVPID 53
+#define F_EXIT_INSN_INFO 0x440E
 #define EPT_RWX 7
 #define EPT_WB (6 << 3)
 #define EPT_LARGE 0x80
@@ -114,13 +124,16 @@ start:
 	jz no_ept
 	mov $MSR_VMX_PROCBASED_CTLS2, %ecx
 	rdmsr
-	test $2, %edx
-	jz no_ept
+	and $0x22, %edx /* enable EPT, enable VPID */
+	cmp $0x22, %edx
+	jne no_ept
 	mov $MSR_VMX_EPT_VPID_CAP, %ecx
 	rdmsr
 	and $EPT_CAPS_NEEDED, %eax
 	cmp $EPT_CAPS_NEEDED, %eax
 	jne no_ept
+	test $1, %edx /* bit 32: INVVPID */
+	jz no_ept
 	mov $msg_ept_caps, %esi
 	call log_line
 
@@ -167,7 +180,7 @@ ept_exit:
 	pushal
 	VMR F_EXIT_REASON, %eax
 	mov phase, %ecx
-	cmp $5, %ecx
+	cmp $8, %ecx
 	jae vmm_exit_unexpected
 	incl phase
 	jmp *phase_table(, %ecx, 4)
@@ -252,6 +265,68 @@ phase4:
 	call put_hex32
 	call newline
 
+	/* INVEPT with type 3, INVVPID single-context with VPID 0: VMfailValid, error 28
+	 * ("invalid operand to INVEPT/INVVPID", SDM 30.3, 30.4). */
+	mov $3, %eax
+	invept invept_desc, %eax
+	mov $msg_invept_type3, %esi
+	call report_fail_valid
+	mov $1, %eax
+	invvpid invvpid_desc, %eax
+	mov $msg_invvpid_vpid0, %esi
+	call report_fail_valid
+	/* The guest executes INVEPT and INVVPID: both exit (SDM 25.1.2). */
+	VMWI F_GUEST_RIP, guest_inv
+	popal
+	vmresume
+	mov $vmm_msg_vmresume_failed, %esi
+	jmp vmm_instr_failed
+
+/* Phase 5: INVEPT in the guest (reason 50), phase 6: INVVPID (53): the qualification
+ * (the displacement), the instruction information (SDM Table 27-15) and length; RIP past
+ * the instruction, resume. */
+phase5:
+	cmp $EXIT_REASON_INVEPT, %eax
+	jne vmm_exit_unexpected
+	mov $msg_invept_exit, %esi
+	mov $inv1, %edi
+	jmp inv_exit
+phase6:
+	cmp $EXIT_REASON_INVVPID, %eax
+	jne vmm_exit_unexpected
+	mov $msg_invvpid_exit, %esi
+	mov $inv2, %edi
+inv_exit:
+	call puts_prefixed
+	VMR F_EXIT_QUALIFICATION, %eax
+	mov %eax, 0(%edi)
+	call put_hex32
+	mov $msg_info, %esi
+	call puts
+	VMR F_EXIT_INSN_INFO, %eax
+	mov %eax, 4(%edi)
+	call put_hex32
+	mov $msg_length, %esi
+	call puts
+	VMR F_EXIT_INSN_LENGTH, %eax
+	mov %eax, 8(%edi)
+	call put_hex32
+	call newline
+	VMR F_GUEST_RIP, %ebx
+	add 8(%edi), %ebx
+	VMW F_GUEST_RIP, %ebx
+	popal
+	vmresume
+	mov $vmm_msg_vmresume_failed, %esi
+	jmp vmm_instr_failed
+
+/* Phase 7: the guest's VMCALL after them: check everything, VMXOFF. */
+phase7:
+	cmp $EXIT_REASON_VMCALL, %eax
+	jne vmm_exit_unexpected
+	mov $msg_vmcall3, %esi
+	call log_line
+
 	mov $msg_check_violation, %edi
 	cmpl $0x1AA, viol + 0
 	jne fail
@@ -282,6 +357,23 @@ phase4:
 	jne fail
 	cmpl $vmm_guest_vmcall, vmcall2_rip
 	jne fail
+	mov $msg_check_inv, %edi
+	cmpl $28, inv_errors
+	jne fail
+	cmpl $28, inv_errors + 4
+	jne fail
+	cmpl $0x10, inv1 + 0
+	jne fail
+	cmpl $((1 << 7) | (3 << 15) | (1 << 22) | (2 << 28)), inv1 + 4
+	jne fail
+	cmpl $6, inv1 + 8
+	jne fail
+	cmpl $0, inv2 + 0
+	jne fail
+	cmpl $(2 | (1 << 7) | (3 << 15) | (6 << 18) | (3 << 23) | (1 << 28)), inv2 + 4
+	jne fail
+	cmpl $6, inv2 + 8
+	jne fail
 
 	mov $msg_check_vmxoff, %edi
 	vmxoff
@@ -292,6 +384,32 @@ phase4:
 	call log_line
 	mov $EXIT_PASS, %al
 	jmp exit
+
+/* report_fail_valid: after a VMX instruction that must VMfailValid: ESI = its name; prints
+ * "<name>: error=<VM-instruction error>" and appends the error to inv_errors. */
+report_fail_valid:
+	jz 1f
+	mov $0xFFFFFFFF, %eax /* not VMfailValid */
+	jmp 2f
+1:	VMR F_VM_INSTRUCTION_ERROR, %eax
+2:	mov inv_error_count, %ecx
+	mov %eax, inv_errors(, %ecx, 4)
+	incl inv_error_count
+	call puts_prefixed
+	push %esi
+	mov $msg_error, %esi
+	call puts
+	pop %esi
+	call put_hex32
+	jmp newline
+
+/* The guest's INVEPT and INVVPID (memory operands are not read: they exit first). */
+guest_inv:
+	invept 0x10(%eax), %edx
+	invvpid (%ebx, %esi, 4), %ecx
+	vmcall
+1:	hlt
+	jmp 1b
 
 /* record_violation: EDI = 4 dwords (qualification, guest-physical, guest-linear, guest
  * RIP), read from the VMCS and printed on two lines. */
@@ -513,6 +631,15 @@ msg_unmap:           .asciz "page directory unmapped in ept"
 msg_write_only:      .asciz "page directory write-only in ept"
 msg_misconfig:       .asciz "ept misconfiguration: gpa="
 msg_vmcall2:         .asciz "vmcall exit again: guest rip="
+msg_invept_type3:    .asciz "invept type 3: VMfailValid"
+msg_invvpid_vpid0:   .asciz "invvpid single-context vpid 0: VMfailValid"
+msg_error:           .asciz ", error="
+msg_invept_exit:     .asciz "invept exit: qualification="
+msg_invvpid_exit:    .asciz "invvpid exit: qualification="
+msg_info:            .asciz " info="
+msg_length:          .asciz " length="
+msg_vmcall3:         .asciz "vmcall exit after invept/invvpid"
+msg_check_inv:       .asciz "check: invept/invvpid"
 
 	.data
 	.balign 4
@@ -523,7 +650,12 @@ idt_empty:
 	.balign 16
 invept_desc: /* SDM 30.3 Figure "INVEPT Descriptor": EPTP, then 64 reserved bits */
 	.long ept_pml4 + EPTP_WB_4LEVEL, 0, 0, 0
-phase_table: .long phase0, phase1, phase2, phase3, phase4
+phase_table: .long phase0, phase1, phase2, phase3, phase4, phase5, phase6, phase7
+invvpid_desc: .long 0, 0, 0, 0 /* VPID 0 */
+inv_error_count: .long 0
+inv_errors: .long 0, 0
+inv1: .long 0, 0, 0 /* qualification, instruction information, length */
+inv2: .long 0, 0, 0
 phase:   .long 0
 viol:    .long 0, 0, 0, 0 /* qualification, guest-physical, guest-linear, guest RIP */
 viol2:   .long 0, 0, 0, 0
