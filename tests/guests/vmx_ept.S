@@ -30,11 +30,16 @@
  *   - the guest then runs INVEPT 10H(%eax),%edx and INVVPID (%ebx,%esi,4),%ecx: exits 50 and
  *     53 with the displacement as qualification and the instruction information of SDM
  *     Table 27-15 (scaling, address size, segment, index/base registers, reg2), length 6;
- *     the monitor skips each; the guest's VMCALL; VMXOFF.
+ *     the monitor skips each; the guest's VMCALL;
+ *   - if "unrestricted guest" may be 1 (IA32_VMX_PROCBASED_CTLS2 bit 39): the same guest in
+ *     real mode (CR0.PE = PG = 0, real-mode segments, CS FFFFH base FFFF0H, the IVT at its
+ *     IDTR base): a store through DS, INT 30H through the IVT into a handler that executes
+ *     VMCALL; the exit saves CS FFFFH, the handler's IP, SP 6FFAH, CR0.PE 0, and the INT's
+ *     frame (IP, CS, FLAGS) and the stored word are printed; VMXOFF.
  * Checks: qualification 1AAH, both addresses = guest stack top - 4, violation RIP = the
  * PUSH, VMCALL RIP = vmm_guest_vmcall, RSP = stack top - 4 holding the pushed 0; the walk's
  * violation and the misconfiguration as above; the second VMCALL's RIP; errors 28; the
- * INVEPT/INVVPID exit information. Status 33
+ * INVEPT/INVVPID exit information; the real-mode guest's state. Status 33
  * on success, 3 on failure (the failing step, "FAILED"), 35 without VMX/EPT. COM1 8N1, then
  * "Shutdown" to port 0x8900 (Bochs).
  *
@@ -74,6 +79,9 @@
 #define EXIT_REASON_INVEPT 50
 #define EXIT_REASON_INVVPID 53
 #define F_EXIT_INSN_INFO 0x440E
+#define F_GUEST_CR0_FIELD 0x6800
+#define RM_STACK_TOP 0x7000 /* the real-mode guest's stack (SS base 0), below 1 MiB */
+#define RM_DATA 0x6000      /* its store (DS base 0) */
 #define EPT_RWX 7
 #define EPT_WB (6 << 3)
 #define EPT_LARGE 0x80
@@ -180,7 +188,7 @@ ept_exit:
 	pushal
 	VMR F_EXIT_REASON, %eax
 	mov phase, %ecx
-	cmp $8, %ecx
+	cmp $9, %ecx
 	jae vmm_exit_unexpected
 	incl phase
 	jmp *phase_table(, %ecx, 4)
@@ -375,6 +383,109 @@ phase7:
 	cmpl $6, inv2 + 8
 	jne fail
 
+	/* ---- an unrestricted guest in real mode (SDM 26.3.1, 26.3.2; secondary control 7) ---- */
+	mov $MSR_VMX_PROCBASED_CTLS2, %ecx
+	rdmsr
+	test $0x80, %edx
+	jz 1f
+	VMWI F_SECONDARY_CONTROLS, 0x82 /* enable EPT, unrestricted guest */
+	VMR F_GUEST_CR0, %eax
+	and $0x7FFFFFFE, %eax /* PG = PE = 0 */
+	VMW F_GUEST_CR0, %eax
+	/* ES, SS, DS, FS, GS: selector 0, base 0, limit FFFFH, data read/write accessed; CS:
+	 * selector FFFFH, base FFFF0H (the code is above 1 MiB: FFFF:xxxx reaches it), type 3
+	 * (read/write data, accessed, DPL 0: SDM 26.3.1.2 allows it for an unrestricted guest's
+	 * CS, as KVM uses it for real mode). With type 11 Bochs 2.7 refuses the entry
+	 * ("non-conforming CS.RPL <> CS.DPL": the rule of SDM editions before unrestricted
+	 * guest; today's 26.3.1.2 compares a non-conforming CS's DPL with SS.DPL, which
+	 * Ringside checks, and so enters). */
+	xor %ebx, %ebx
+	mov $6, %ecx
+2:	cmp $2, %ebx /* CS */
+	je 3f
+	VMWIX F_GUEST_ES_SELECTOR, 0
+	VMWIX F_GUEST_ES_BASE, 0
+	VMWIX F_GUEST_ES_LIMIT, 0xFFFF
+	VMWIX F_GUEST_ES_AR, 0x93
+3:	add $2, %ebx
+	loop 2b
+	VMWI F_GUEST_CS_SELECTOR, 0xFFFF
+	VMWI (F_GUEST_ES_BASE + 2), 0xFFFF0
+	VMWI (F_GUEST_ES_LIMIT + 2), 0xFFFF
+	VMWI (F_GUEST_ES_AR + 2), 0x93 /* type 3: allowed for an unrestricted guest's CS */
+	/* The IVT: vector 30H -> FFFF:(rm_handler - FFFF0H). */
+	mov $rm_handler, %eax
+	sub $0xFFFF0, %eax
+	mov %ax, rm_ivt + 0x30 * 4
+	movw $0xFFFF, rm_ivt + 0x30 * 4 + 2
+	VMWI F_GUEST_IDTR_BASE, rm_ivt
+	VMWI F_GUEST_IDTR_LIMIT, 0x3FF
+	VMWI F_GUEST_RSP, RM_STACK_TOP
+	VMWI F_GUEST_RFLAGS, 0x2
+	mov $rm_code, %eax
+	sub $0xFFFF0, %eax
+	VMW F_GUEST_RIP, %eax
+	mov $msg_real_mode, %esi
+	call log_line
+	popal
+	vmresume
+	mov $vmm_msg_vmresume_failed, %esi
+	jmp vmm_instr_failed
+1:	mov $msg_no_unrestricted, %esi
+	call log_line
+	jmp finish
+
+/* Phase 8: the real-mode guest's VMCALL, in its INT 30H handler. */
+phase8:
+	cmp $EXIT_REASON_VMCALL, %eax
+	jne vmm_exit_unexpected
+	mov $msg_rm_vmcall, %esi
+	call puts_prefixed
+	VMR F_GUEST_CS_SELECTOR, %eax
+	mov %eax, rm_result + 0
+	call put_hex32
+	mov $msg_ip, %esi
+	call puts
+	VMR F_GUEST_RIP, %eax
+	mov %eax, rm_result + 4
+	call put_hex32
+	mov $msg_sp, %esi
+	call puts
+	VMR F_GUEST_RSP, %eax
+	mov %eax, rm_result + 8
+	call put_hex32
+	mov $msg_cr0_pe, %esi
+	call puts
+	VMR F_GUEST_CR0, %eax
+	and $1, %eax
+	call put_hex32
+	call newline
+	mov $msg_rm_frame, %esi
+	call puts_prefixed
+	mov RM_STACK_TOP - 6, %eax /* IP, CS */
+	call put_hex32
+	mov $msg_word, %esi
+	call puts
+	movzwl RM_STACK_TOP - 2, %eax /* FLAGS */
+	call put_hex32
+	mov $msg_word, %esi
+	call puts
+	movzwl RM_DATA, %eax
+	call put_hex32
+	call newline
+	mov $msg_check_real_mode, %edi
+	cmpl $0xFFFF, rm_result + 0
+	jne fail
+	mov $rm_handler, %eax
+	sub $0xFFFF0, %eax
+	cmp %eax, rm_result + 4
+	jne fail
+	cmpl $(RM_STACK_TOP - 6), rm_result + 8
+	jne fail
+	cmpw $0x1234, RM_DATA
+	jne fail
+
+finish:
 	mov $msg_check_vmxoff, %edi
 	vmxoff
 	jbe fail
@@ -402,6 +513,21 @@ report_fail_valid:
 	pop %esi
 	call put_hex32
 	jmp newline
+
+/* The real-mode guest (16-bit code, CS = FFFFH, base FFFF0H): a store through DS (base 0),
+ * INT 30H through the IVT at the guest's IDTR base, whose handler executes VMCALL. */
+	.code16
+rm_code:
+	mov $0x1234, %ax
+	mov %ax, RM_DATA
+	int $0x30
+1:	hlt
+	jmp 1b
+rm_handler:
+	vmcall
+1:	hlt
+	jmp 1b
+	.code32
 
 /* The guest's INVEPT and INVVPID (memory operands are not read: they exit first). */
 guest_inv:
@@ -640,6 +766,15 @@ msg_info:            .asciz " info="
 msg_length:          .asciz " length="
 msg_vmcall3:         .asciz "vmcall exit after invept/invvpid"
 msg_check_inv:       .asciz "check: invept/invvpid"
+msg_check_real_mode: .asciz "check: real-mode guest"
+msg_real_mode:       .asciz "unrestricted guest in real mode"
+msg_no_unrestricted: .asciz "no unrestricted guest"
+msg_rm_vmcall:       .asciz "real-mode guest vmcall: cs="
+msg_ip:              .asciz " ip="
+msg_sp:              .asciz " sp="
+msg_cr0_pe:          .asciz " cr0.pe="
+msg_rm_frame:        .asciz "int 30h frame: ip/cs="
+msg_word:            .asciz " "
 
 	.data
 	.balign 4
@@ -650,7 +785,8 @@ idt_empty:
 	.balign 16
 invept_desc: /* SDM 30.3 Figure "INVEPT Descriptor": EPTP, then 64 reserved bits */
 	.long ept_pml4 + EPTP_WB_4LEVEL, 0, 0, 0
-phase_table: .long phase0, phase1, phase2, phase3, phase4, phase5, phase6, phase7
+phase_table: .long phase0, phase1, phase2, phase3, phase4, phase5, phase6, phase7, phase8
+rm_result: .long 0, 0, 0 /* CS selector, IP, SP */
 invvpid_desc: .long 0, 0, 0, 0 /* VPID 0 */
 inv_error_count: .long 0
 inv_errors: .long 0, 0
@@ -661,6 +797,9 @@ viol:    .long 0, 0, 0, 0 /* qualification, guest-physical, guest-linear, guest 
 viol2:   .long 0, 0, 0, 0
 misconfig_gpa: .long 0
 vmcall2_rip:   .long 0
+
+	.balign 4
+rm_ivt: .fill 0x100, 4, 0
 
 	.bss
 	.balign 4096
