@@ -9,6 +9,7 @@
 // checks), A.10 (IA32_VMX_EPT_VPID_CAP).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -612,6 +613,50 @@ TEST_F(EptTest, DebugTranslateGoesThroughEptWithoutSideEffects) {
   EXPECT_EQ(pa, 0x300123u);
   EXPECT_FALSE(cpu.debug_translate(0x201000, pa));
   EXPECT_EQ(ept_entry(ept_pte_addr(0x200000)), before);
+}
+
+// EPT paging structures belong to the (guest) hypervisor: any bit pattern must give a VM
+// exit the SDM allows, never a crash or a hang. Random entries (fixed seed) for the 2-4 MiB
+// region — large-page PDE or page table, reserved bits, memory types, permissions, addresses
+// anywhere up to bit 51 — with random EPTP A/D; the guest reads four of its pages and
+// VMCALLs: each run ends in exit 18, 48 or 49.
+TEST_F(EptTest, RandomEptEntriesGiveArchitecturalExits) {
+  std::mt19937_64 rng(20261125);
+  for (unsigned iter = 0; iter < 100; ++iter) {
+    const bool ad = rng() & 1;
+    write(kEptp, kEptpWb4 | (ad ? 1u << 6 : 0u) | kEpt);
+    const uint64_t pde = rng() & 0x000FFFFFFFFFFFFFull;
+    if (rng() % 8 == 0) {
+      bus.set_dword(kEptPd + 8, uint32_t(pde));  // large page or not, anything
+      bus.set_dword(kEptPd + 12, uint32_t(pde >> 32));
+    } else {
+      bus.set_dword(kEptPd + 8, uint32_t((kEptPt + 0x1000) | (pde & 0x7) | (rng() % 8 ? 1 : 0)));
+      bus.set_dword(kEptPd + 12, 0);
+    }
+    for (uint32_t gpa : {0x200000u, 0x201000u, 0x3FF000u, 0x255000u}) {
+      uint64_t v = rng();
+      if (rng() % 12) {
+        // Mostly well formed: a page in RAM, any permissions, a valid memory type, the
+        // ignored bits 63:52 and 11:8 random.
+        static constexpr uint64_t kTypes[] = {0, 1, 4, 5, 6};
+        v = (v & 0xFFF0000000000F07ull) | (kTypes[rng() % 5] << 3) | (0x400000 + (rng() % 0x400) * 0x1000);
+        if (rng() % 8) v |= vt::kEptRead;
+      }
+      set_ept_pte(gpa, v);
+    }
+    // mov eax, [0x200000]; mov eax, [0x201004]; mov eax, [0x3FF008]; mov eax, [0x255ABC]
+    const uint32_t r = run_guest({0xA1, 0x00, 0x00, 0x20, 0x00, 0xA1, 0x04, 0x10, 0x20, 0x00, 0xA1, 0x08,
+                                  0xF0, 0x3F, 0x00, 0xA1, 0xBC, 0x5A, 0x25, 0x00});
+    EXPECT_TRUE(r == cpu::exit_reason::Vmcall || r == cpu::exit_reason::EptViolation ||
+                r == cpu::exit_reason::EptMisconfig)
+        << iter << ": " << r;
+    if (r == cpu::exit_reason::EptViolation) {
+      // Bits 7 and 8 (a translated linear address: the guest's paging structures are below
+      // 2 MiB, mapped), bit 0 (a read), no other access bit.
+      EXPECT_EQ(field(kQualification) & 0x187, 0x181u) << iter;
+      EXPECT_EQ(field(kGuestPhysical), field(kGuestLinear)) << iter;
+    }
+  }
 }
 
 class ExitRecorder final : public cpu::Observer {
