@@ -619,6 +619,7 @@ class Cpu {
     return host_ptr_slow(linear, access, paddr);
   }
   uint8_t* host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr);
+  void guest_physical_page(TlbEntry& fill, uint64_t linear, unsigned access);  // non-root (EPT)
   uint64_t read_linear_slow(uint64_t linear, unsigned size, unsigned access);
   void write_linear_slow(uint64_t linear, unsigned size, uint64_t v, unsigned access);
   void note_write(uint64_t paddr, unsigned size);

@@ -152,6 +152,14 @@ void Cpu::deliver_event(uint8_t vector, InterruptSource src, bool has_ec, uint32
         }
       }
       if (cur.vector == PF) s_.cr2 = cur.address;
+    } catch (VmExit& x) {
+      // A VM exit while delivering the event (an EPT violation on the IDT, a descriptor or
+      // the stack): the IDT-vectoring information names the event (SDM Vol.3 27.2.4).
+      x.idt_vectoring_info = 0x80000000u | cur.vector | (vectoring_type(exc, src) << 8) |
+                             (cur.has_error_code ? 0x800u : 0u);
+      x.idt_vectoring_error = cur.has_error_code ? cur.error_code : 0;
+      vm_exit_now(x);
+      return;
     } catch (const NotImplemented& n) {
       pending_stop_ = StopReason::NotImplemented;
       stop_detail_ = n.what;
@@ -217,6 +225,12 @@ void Cpu::software_interrupt(uint8_t vector, InterruptSource src) {
       const uint32_t type = src == InterruptSource::Software ? 4 : src == InterruptSource::External ? 5 : 6;
       e.idt_vectoring_info = 0x80000000u | vector | (type << 8);
       vm_exit_insn(e);
+    } catch (VmExit& x) {
+      // An EPT violation while delivering INT n / INT3 / INTO: the exit names the event (SDM
+      // Vol.3 27.2.4) and, as an instruction's exit, carries its length.
+      const uint32_t type = src == InterruptSource::Software ? 4 : src == InterruptSource::External ? 5 : 6;
+      x.idt_vectoring_info = 0x80000000u | vector | (type << 8);
+      throw;
     }
   } else {
     deliver(vector, src, false, 0, next_ip_);

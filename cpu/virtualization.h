@@ -51,12 +51,30 @@ struct VmExit {
   uint32_t idt_vectoring_error = 0;
 };
 
+// A guest-physical address the CPU uses in VMX non-root operation (SDM Vol.3 28.3): for a
+// guest paging-structure entry during a page walk or an accessed/dirty update, or for the
+// final data/code access (with guest paging off, the linear address itself). With "enable
+// EPT" it is translated through the EPT paging structures (Virtualization::guest_physical).
+struct GuestPhysical {
+  uint64_t gpa = 0;
+  uint64_t linear = 0;        // the guest-linear address whose access or translation needs it
+  bool write = false;         // a data write (for a paging-structure entry: an A/D update)
+  bool fetch = false;         // an instruction fetch
+  bool paging_entry = false;  // an access to a guest paging-structure entry
+  bool commit = true;         // false: a debugger's look (no flag is set, nothing exits)
+  // Results.
+  uint64_t hpa = 0;    // the physical address
+  uint8_t rights = 7;  // what later accesses to the same 4 KiB page may do without asking
+                       // again (TLB): bit 0 read, 1 write, 2 execute
+  unsigned levels = 0;  // EPT entries read (the walk's cycle cost)
+};
+
 class Virtualization {
  public:
   virtual ~Virtualization() = default;
   // Executes a VMX instruction (VMXON, VMREAD, ...): `opcode` is the 0F-map byte (0x01
   // for group 7's VMCALL/VMLAUNCH/VMRESUME/VMXOFF, 0xC7 for group 9's VMPTRLD/VMCLEAR/
-  // VMXON/VMPTRST, 0x78 VMREAD, 0x79 VMWRITE); the whole instruction is
+  // VMXON/VMPTRST, 0x78 VMREAD, 0x79 VMWRITE, 0x3880 INVEPT, 0x3881 INVVPID); the whole instruction is
   // cpu.current_insn(). Raises faults through the CPU (cpu.fault). Returns false for an
   // encoding that is not a VMX instruction here (the CPU raises #UD).
   virtual bool vmx_instruction(Cpu& cpu, uint16_t opcode) = 0;
@@ -142,6 +160,10 @@ class Virtualization {
   // "NMI exiting" it leaves blocking by NMI alone; with "virtual NMIs" it ends virtual-NMI
   // blocking).
   virtual void iret_unblocks_nmi(Cpu& cpu) = 0;
+  // Every guest-physical access (SDM 28.3): fills a.hpa/a.rights/a.levels. Without "enable
+  // EPT" hpa = gpa and rights = 7. An access EPT does not allow throws VmExit (EPT violation
+  // 48, EPT misconfiguration 49) — or, with !a.commit, returns false.
+  virtual bool guest_physical(Cpu& cpu, GuestPhysical& a) = 0;
 };
 
 }  // namespace cpu

@@ -41,13 +41,13 @@ constexpr Control kControls[] = {
     {CW::Primary, 30, "PAUSE exiting", true},
     {CW::Primary, 31, "activate secondary controls", true},
     {CW::Secondary, 0, "virtualize APIC accesses", false},
-    {CW::Secondary, 1, "enable EPT", false},
+    {CW::Secondary, 1, "enable EPT", true},  // vt/ept.cpp
     {CW::Secondary, 2, "descriptor-table exiting", true},
     {CW::Secondary, 3, "enable RDTSCP", true},
     {CW::Secondary, 4, "virtualize x2APIC mode", false},
-    {CW::Secondary, 5, "enable VPID", false},
+    {CW::Secondary, 5, "enable VPID", true},  // the TLB is flushed at every transition
     {CW::Secondary, 6, "WBINVD exiting", true},
-    {CW::Secondary, 7, "unrestricted guest", false},
+    {CW::Secondary, 7, "unrestricted guest", true},  // real mode and PG = 0 in non-root
     {CW::Secondary, 8, "APIC-register virtualization", false},
     {CW::Secondary, 9, "virtual-interrupt delivery", false},
     {CW::Secondary, 10, "PAUSE-loop exiting", false},
@@ -83,8 +83,15 @@ constexpr uint32_t kTrueClearable[] = {0, (1u << 15) | (1u << 16), 0, 1u << 2, 1
 // Implemented activity states (MISC bits 6-8: HLT, shutdown, wait-for-SIPI), bit 5 (LMA
 // stored on exit) and bit 28 (SMM VMXOFF unblocks SMIs): the HLT activity state.
 constexpr uint64_t kImplementedMiscBits = 1ull << 6;  // HLT (branch vmxevent)
-// EPT/VPID capabilities (IA32_VMX_EPT_VPID_CAP) and VM functions implemented: none yet.
-constexpr uint64_t kImplementedEptVpidCaps = 0;
+// EPT/VPID capabilities (IA32_VMX_EPT_VPID_CAP, SDM A.10) implemented (vt/ept.cpp):
+// execute-only (0), page-walk length 4 (6), UC (8) and WB (14) EPT memory types, 2 MiB (16)
+// and 1 GiB (17) pages, INVEPT (20), EPT accessed/dirty flags (21), INVEPT single-context
+// (25) and all-context (26), INVVPID (32) with individual-address (40), single-context (41),
+// all-context (42) and single-context-retaining-globals (43). VM functions: none yet.
+constexpr uint64_t kImplementedEptVpidCaps =
+    (1ull << 0) | (1ull << 6) | (1ull << 8) | (1ull << 14) | (1ull << 16) | (1ull << 17) |
+    (1ull << 20) | (1ull << 21) | (1ull << 25) | (1ull << 26) | (1ull << 32) | (1ull << 40) |
+    (1ull << 41) | (1ull << 42) | (1ull << 43);
 constexpr uint64_t kImplementedVmfuncs = 0;
 // IA32_VMX_BASIC bit 54 (INS/OUTS instruction information on exits): not yet.
 constexpr bool kInsOutsInfoImplemented = true;

@@ -16,6 +16,7 @@
 #include "cpu/cpu.h"
 #include "cpu/cycles/model.h"
 #include "platform/text.h"
+#include "vt/ept.h"
 #include "vt/exit_reasons.h"
 #include "vt/exits_insn.h"
 #include "vt/vmx.h"
@@ -183,7 +184,8 @@ void Vmx::vm_exit(Cpu& c, const VmExit& e, unsigned insn_len) {
     ev.transition_cycles = m.vm_exit;
     const char* name = exit_reason_name(e.reason);
     ev.reason = name ? name : "unknown";
-    ev.detail = describe_qualification(e, uint32_t(st.gpr[cpu::RCX]));  // vt/exits_insn.cpp
+    if (basic == reason::EptViolation || basic == reason::EptMisconfig) ev.detail = describe_ept_exit(e);
+    else ev.detail = describe_qualification(e, uint32_t(st.gpr[cpu::RCX]));  // vt/exits_insn.cpp
     c.emit(ev);
   }
   c.check_mode();
@@ -403,7 +405,8 @@ void Vmx::exit_for_vmx_instruction(Cpu& c, const Insn& i, uint32_t why) {
   const bool memory_form = why == reason::Vmclear || why == reason::Vmptrld ||
                            why == reason::Vmptrst || why == reason::Vmxon;
   if (memory_form && !i.mem()) c.fault(cpu::UD);
-  if (memory_form || why == reason::Vmread || why == reason::Vmwrite) {
+  const bool inv = why == reason::Invept || why == reason::Invvpid;  // Table 27-15: as VMREAD
+  if (memory_form || inv || why == reason::Vmread || why == reason::Vmwrite) {
     uint32_t info = 0;
     const bool reg_operand = i.mod == 3;
     if (!reg_operand) {

@@ -67,6 +67,10 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
         c.add_cycles(m.vmx_field_access);
         if (shadow_access(c, i, opcode == 0x79)) return true;
         exit_for_vmx_instruction(c, i, opcode == 0x78 ? r::Vmread : r::Vmwrite);
+      case 0x3880:  // INVEPT / INVVPID: 66 mandatory; #UD where not advertised
+      case 0x3881:
+        if (!i.p66 || i.rep || !inv_supported(opcode == 0x3881)) return false;
+        exit_for_vmx_instruction(c, i, opcode == 0x3880 ? r::Invept : r::Invvpid);
       default: return false;
     }
   }
@@ -103,6 +107,13 @@ bool Vmx::vmx_instruction(Cpu& c, uint16_t opcode) {
       c.add_cycles(m.vmx_field_access);
       if (opcode == 0x78) vmread(c, i);
       else vmwrite(c, i);
+      return true;
+    case 0x3880:  // INVEPT (66 0F 38 80) / INVVPID (66 0F 38 81): vt/ept.cpp
+    case 0x3881:
+      if (!i.p66 || i.rep || !inv_supported(opcode == 0x3881)) return false;
+      c.add_cycles(m.vmx_field_access);
+      if (opcode == 0x3880) invept(c, i);
+      else invvpid(c, i);
       return true;
     default: return false;
   }
@@ -402,8 +413,11 @@ void Vmx::vmcall(Cpu& c) {
 
 bool Vmx::read_msr(Cpu&, uint32_t index, uint64_t& value) { return caps_.read_msr(index, value); }
 
-bool Vmx::cr_write_allowed(const Cpu&, unsigned cr, uint64_t value) const {
+bool Vmx::cr_write_allowed(const Cpu& c, unsigned cr, uint64_t value) const {
   if (!s_.vmx_operation) return true;
+  // "Unrestricted guest" lifts the PE and PG requirements of FIXED0 in non-root operation
+  // (SDM 23.8, 26.3.1.1); PG without PE stays #GP(0) (the CPU's own check).
+  if (cr == 0 && c.non_root() && unrestricted_guest()) value |= cpu::cr0::PE | cpu::cr0::PG;
   if (cr == 0) return Capabilities::cr0_ok(value);
   if (cr == 4) return Capabilities::cr4_ok(value);
   return true;

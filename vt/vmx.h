@@ -12,7 +12,7 @@
 // then on the guest state (SDM 26.3.1; a failure would be a VM exit with reason 33, which does
 // not exist yet: the run stops naming the check, kept as error 33), after which the run
 // stops with "VM entry is not implemented yet" (cpu::NotImplemented):
-// no entry is faked. INVEPT/INVVPID are #UD (not decoded, not advertised). The capability MSRs come
+// no entry is faked. INVEPT/INVVPID: vt/ept.cpp. The capability MSRs come
 // from capabilities.h.
 //
 // State: in VMX operation or not, the VMXON pointer, the current-VMCS pointer and a cache
@@ -74,6 +74,7 @@ enum VmInstructionError : uint32_t {
   kErrReadOnlyField = 13,
   kErrVmxonInRoot = 15,
   kErrMovSsBlocking = 26,
+  kErrInvalidInvOperand = 28,  // invalid operand to INVEPT/INVVPID
 };
 
 struct VmxState {
@@ -138,6 +139,7 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   BoundaryWatch boundary_watch(const cpu::Cpu& cpu) const override;
   bool boundary_exit(cpu::Cpu& cpu) override;
   void iret_unblocks_nmi(cpu::Cpu& cpu) override;
+  bool guest_physical(cpu::Cpu& cpu, cpu::GuestPhysical& a) override;  // EPT (vt/ept.cpp)
 
   // platform::Device
   const char* name() const override { return "vmx"; }
@@ -166,6 +168,12 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   void vmwrite(cpu::Cpu& c, const cpu::Insn& i);
   void vmlaunch(cpu::Cpu& c, bool resume);
   void vmcall(cpu::Cpu& c);
+  // INVEPT / INVVPID (vt/ept.cpp): #UD unless advertised (`inv_supported`).
+  bool inv_supported(bool invvpid) const;
+  void invept(cpu::Cpu& c, const cpu::Insn& i);
+  void invvpid(cpu::Cpu& c, const cpu::Insn& i);
+  bool ept_active() const;  // "activate secondary controls" and "enable EPT"
+  bool unrestricted_guest() const;  // ... and "unrestricted guest" (vt/ept.cpp)
   // A VMX instruction in non-root operation: its #UD checks, then the VM exit (SDM 25.1.2)
   // with the qualification and instruction information of SDM 27.2.1 / 27.2.5.
   [[noreturn]] void exit_for_vmx_instruction(cpu::Cpu& c, const cpu::Insn& i, uint32_t reason);

@@ -18,6 +18,10 @@ class Reader {
     if (pos_ >= 15) throw TooLongError{};
     return src_.at(pos_++);
   }
+  uint8_t peek() {
+    if (pos_ >= 15) throw TooLongError{};
+    return src_.at(pos_);
+  }
   uint16_t u16() {
     uint16_t lo = u8();
     return uint16_t(lo | (u8() << 8));
@@ -116,7 +120,16 @@ DecodeResult decode(ByteSource& src, bool code32, Insn& i, const uint16_t* cost_
       b = rd.u8();
       i.op = uint16_t(kMap0F | b);
       d = &kTwoByteMap[b];
-      // Three-byte maps 0F 38 / 0F 3A (SSSE3 and later) do not exist on this CPU.
+      // Three-byte maps 0F 38 / 0F 3A (SSSE3 and later) do not exist on this CPU, but for
+      // the VMX instructions INVEPT (66 0F 38 80 /r) and INVVPID (66 0F 38 81 /r), memory
+      // operand only (SDM Vol.3 30.3); the mandatory 66 prefix is checked by vt/.
+      if (b == 0x38) {
+        if (const uint8_t b3 = rd.peek(); b3 == 0x80 || b3 == 0x81) {
+          rd.u8();
+          i.op = uint16_t(kMap0F38 | b3);
+          d = &kInvEptVpid;
+        }
+      }
     }
     // SDM Vol.2 "MOV—Move to/from Control Registers" and "MOV—Move to/from Debug
     // Registers" (0F 20-23): "The 2 bits in the mod field are ignored"; r/m is always a
@@ -130,7 +143,8 @@ DecodeResult decode(ByteSource& src, bool code32, Insn& i, const uint16_t* cost_
       if (grp == G3 && i.reg < 2) i.imm = (i.op & 1) ? (i.opsize == 2 ? rd.u16() : rd.u32()) : rd.u8();
     }
     // The group row's own immediate flags live on the opcode row; fetch them now.
-    const uint16_t fl = (i.op < kMap0F ? kOneByteMap[i.op] : kTwoByteMap[i.op & 0xFF]).flags;
+    const uint16_t fl = i.op >= kMap0F38 ? uint16_t(0)
+                        : (i.op < kMap0F ? kOneByteMap[i.op] : kTwoByteMap[i.op & 0xFF]).flags;
     if (fl & kIb) i.imm = rd.u8();
     if (fl & kIbs) i.imm = uint64_t(int64_t(int8_t(rd.u8())));
     if (fl & kIw) i.imm = rd.u16();

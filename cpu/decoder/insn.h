@@ -11,8 +11,10 @@ using Handler = void (*)(Cpu&, const Insn&);
 
 constexpr uint8_t kNoReg = 0xFF;
 
-// Opcode numbering: 0x000-0x0FF the one-byte map, 0x100-0x1FF the 0F map.
+// Opcode numbering: 0x000-0x0FF the one-byte map, 0x100-0x1FF the 0F map, 0x200-0x2FF the
+// 0F 38 map (only INVEPT 0x280 and INVVPID 0x281 exist on this CPU).
 constexpr uint16_t kMap0F = 0x100;
+constexpr uint16_t kMap0F38 = 0x200;
 
 struct Insn {
   Handler fn = nullptr;

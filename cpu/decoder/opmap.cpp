@@ -316,6 +316,8 @@ const OpDesc kOneByteMap[256] = {
 #undef ROW
 #define ROW(n) kTwo[n]
 const OpDesc kTwoByteMap[256] = {ROW64(0), ROW64(64), ROW64(128), ROW64(192)};
+// 66 0F 38 80 INVEPT / 66 0F 38 81 INVVPID (SDM Vol.3 30.3): memory operand only.
+const OpDesc kInvEptVpid{vmx_insn, kModrm | kMemOnly, 0, CostClass::System};
 #undef ROW
 #undef ROW8
 #undef ROW64
@@ -376,6 +378,7 @@ constexpr TwoName kTwoNames[] = {
 
 const char* opcode_name(uint16_t op, uint8_t reg) {
   reg &= 7;
+  if (op >= kMap0F38) return (op & 1) ? "invvpid" : "invept";
   if (op < kMap0F) {
     const OpDesc& d = kOneByteMap[op];
     if (d.flags & kGroup) return kGroupNames[d.group][reg];

@@ -42,6 +42,7 @@ enum Group : uint8_t {
 extern const OpDesc kOneByteMap[256];
 extern const OpDesc kTwoByteMap[256];
 extern const OpDesc kGroups[kGroupCount][8];
+extern const OpDesc kInvEptVpid;  // 66 0F 38 80/81
 
 // Mnemonic of an opcode (for traces and statistics): "add", "grp1", ...
 const char* opcode_name(uint16_t op, uint8_t reg);

@@ -830,8 +830,10 @@ void grp9(Cpu& c, const Insn& i) {
 }
 
 void vmx_insn(Cpu& c, const Insn& i) {
-  // VMREAD (0F 78) / VMWRITE (0F 79): only with VMX (vt/); #UD otherwise.
-  if (Virtualization* v = c.virtualization(); v && v->vmx_instruction(c, uint16_t(i.op & 0xFF)))
+  // VMREAD (0F 78) / VMWRITE (0F 79), INVEPT (0F 38 80 -> 0x3880) / INVVPID (0F 38 81 ->
+  // 0x3881): only with VMX (vt/); #UD otherwise.
+  const uint16_t opcode = i.op >= kMap0F38 ? uint16_t(0x3800 | (i.op & 0xFF)) : uint16_t(i.op & 0xFF);
+  if (Virtualization* v = c.virtualization(); v && v->vmx_instruction(c, opcode))
     return;
   c.fault(UD);
 }

@@ -39,14 +39,31 @@ static WalkResult walk_tables(Cpu& c, Bus& bus, uint64_t linear, unsigned access
   const bool nxe = pae && (s.efer & efer::NXE);
   uint32_t base_ec = (is_write ? kPfW : 0) | (is_user ? kPfU : 0) | ((is_fetch && nxe) ? kPfI : 0);
 
+  // In VMX non-root operation the paging-structure entries are at guest-physical addresses
+  // (SDM Vol.3 28.3.1): vt/ translates them (EPT) and may exit. A debugger's look at an
+  // entry EPT does not map reads it as 0 (not present).
+  auto guest_entry = [&](uint64_t& pa, bool write) {
+    GuestPhysical g;
+    g.gpa = pa;
+    g.linear = linear;
+    g.write = write;
+    g.paging_entry = true;
+    g.commit = commit;
+    if (!c.virtualization()->guest_physical(c, g)) return false;
+    levels += g.levels;
+    pa = g.hpa;
+    return true;
+  };
   auto rd = [&](uint64_t pa, unsigned size) -> uint64_t {
     ++levels;
+    if (c.non_root() && !guest_entry(pa, false)) [[unlikely]] return 0;
     uint64_t v = 0;
     if (uint8_t* p = bus.page(pa, false)) std::memcpy(&v, p + (pa & kPageMask), size);
     else v = bus.mmio_read(pa, size);
     return v;
   };
   auto wr = [&](uint64_t pa, unsigned size, uint64_t v) {
+    if (c.non_root()) [[unlikely]] guest_entry(pa, true);
     if (uint8_t* p = bus.page(pa, true)) std::memcpy(p + (pa & kPageMask), &v, size);
     else bus.mmio_write(pa, size, v);
     c.invalidate_code(pa, size);
@@ -176,12 +193,32 @@ uint8_t* Cpu::host_ptr_slow(uint64_t linear, unsigned access, uint64_t& paddr) {
       fill.allow |= uint8_t(1u << a);
     }
   }
+  if (s_.non_root) [[unlikely]] guest_physical_page(fill, linear, access);
   fill.host_r = bus_.page(fill.ppage, false);
   fill.host_w = bus_.page(fill.ppage, true);
   if (e.tag == ~0ull) note_tlb_fill(&e);
   e = fill;
   paddr = e.ppage | (linear & kPageMask);
   return (access & kAccessWrite) ? e.host_w : e.host_r;
+}
+
+// VMX non-root operation: the page's address is guest-physical; vt/ translates it (EPT,
+// SDM Vol.3 28.3) or exits, and says which accesses the TLB entry may allow.
+void Cpu::guest_physical_page(TlbEntry& fill, uint64_t linear, unsigned access) {
+  GuestPhysical g;
+  g.gpa = fill.ppage | (linear & kPageMask);
+  g.linear = linear;
+  g.write = access & kAccessWrite;
+  g.fetch = access & kAccessFetch;
+  virt_->guest_physical(*this, g);
+  s_.cycles += uint64_t(g.levels) * model_->page_walk_level;
+  fill.ppage = g.hpa & ~kPageMask;
+  uint8_t mask = 0;
+  for (unsigned a = 0; a < 8; ++a) {
+    const unsigned need = (a & kAccessFetch) ? 4 : (a & kAccessWrite) ? 2 : 1;
+    if (g.rights & need) mask |= uint8_t(1u << a);
+  }
+  fill.allow &= mask;
 }
 
 uint64_t Cpu::translate(uint64_t linear, unsigned access) {
@@ -194,12 +231,20 @@ bool Cpu::debug_translate(uint64_t linear, uint64_t& paddr) {
   if (mode() != Mode::Long) linear &= 0xFFFFFFFF;
   if (!(s_.cr0 & cr0::PG)) {
     paddr = linear;
-    return true;
+  } else {
+    unsigned levels = 0;
+    WalkResult w = walk_tables(*this, bus_, linear, 0, false, levels);
+    if (!w.ok) return false;
+    paddr = w.paddr | (linear & kPageMask);
   }
-  unsigned levels = 0;
-  WalkResult w = walk_tables(*this, bus_, linear, 0, false, levels);
-  if (!w.ok) return false;
-  paddr = w.paddr | (linear & kPageMask);
+  if (s_.non_root) {
+    GuestPhysical g;
+    g.gpa = paddr;
+    g.linear = linear;
+    g.commit = false;
+    if (!virt_->guest_physical(*this, g)) return false;
+    paddr = g.hpa;
+  }
   return true;
 }
 

@@ -11,7 +11,7 @@
  *   5. VMXON; a second VMXON (VMfailInvalid: no current VMCS); VMCLEAR; VMPTRLD;
  *      VMWRITE/VMREAD of guest RIP (natural width), guest ES selector (16 bits: the write
  *      truncates), the high half of the TSC offset (64-bit, access type high); VMREAD of
- *      the EPT pointer (VMfailValid, error 12: EPT is not advertised); VMRESUME of a clear
+ *      field 4830H, which no processor has (VMfailValid, error 12); VMRESUME of a clear
  *      VMCS (VMfailValid, error 5); VMPTRST; VMXOFF; clearing CR4.VMXE.
  * Everything is reported on COM1; isa-debug-exit (0xF4) status 33 on success, 3 on
  * failure (the line before "FAILED" names the step), 35 without VMX.
@@ -47,7 +47,7 @@
 /* VMCS field encodings (SDM Appendix B). */
 #define F_GUEST_ES_SELECTOR 0x0800
 #define F_TSC_OFFSET_HIGH 0x2011
-#define F_EPT_POINTER 0x201A
+#define F_NO_SUCH_FIELD 0x4830
 #define F_VM_INSTRUCTION_ERROR 0x4400
 #define F_GUEST_RIP 0x681E
 
@@ -223,8 +223,8 @@ _start:
 	mov scratch, %eax
 	call print_step_value
 
-	STEP msg_ept
-	mov $F_EPT_POINTER, %edx
+	STEP msg_no_field
+	mov $F_NO_SUCH_FIELD, %edx
 	vmread %edx, %eax
 	EXPECT_FAIL_VALID
 	mov $F_VM_INSTRUCTION_ERROR, %edx
@@ -373,7 +373,7 @@ msg_vmptrld:     .asciz "vmptrld"
 msg_guest_rip:   .asciz "vmread guest_rip"
 msg_es_sel:      .asciz "vmread guest_es_selector"
 msg_tsc_high:    .asciz "vmread tsc_offset_high"
-msg_ept:         .asciz "vmread ept_pointer: VMfailValid, error"
+msg_no_field:    .asciz "vmread field 4830: VMfailValid, error"
 msg_vmresume:    .asciz "vmresume: VMfailValid, error"
 msg_vmptrst:     .asciz "vmptrst"
 msg_vmxoff:      .asciz "vmxoff"

@@ -49,7 +49,7 @@ TEST(GuestVmx, EntersVmxRootOperationAndUsesTheVmcs) {
       "vmx_basic: vmread guest_rip=12345678\n"
       "vmx_basic: vmread guest_es_selector=00001234\n"      // 16-bit field: truncated
       "vmx_basic: vmread tsc_offset_high=cafef00d\n"
-      "vmx_basic: vmread ept_pointer: VMfailValid, error=0000000c\n"  // unsupported field
+      "vmx_basic: vmread field 4830: VMfailValid, error=0000000c\n"  // unsupported field
       "vmx_basic: vmresume: VMfailValid, error=00000005\n"  // VMCS not launched
       "vmx_basic: vmptrst ok\n"
       "vmx_basic: vmxoff ok\n"
@@ -77,7 +77,7 @@ TEST(GuestVmx, VmxStateIsInTheMachineDump) {
 // Multiboot magic; Bochs' UART defaults to 5-bit words, so its COM1 bytes were compared
 // masked to 5 bits): every line agrees except two, both expected profile differences —
 //   * IA32_VMX_BASIC revision: Bochs 0x0000002b (its VMCS layout), Ringside 0x52530001;
-//   * VMREAD of the EPT pointer succeeds on Bochs, which advertises EPT (vmx=2), while
-//     Ringside does not advertise EPT yet, so the field is unsupported (error 12).
-// With the EPT-pointer encoding replaced by one no processor has (0x4830), Bochs prints
-// error 12 too, and the remaining steps (VMRESUME error 5, VMPTRST, VMXOFF) match.
+//   * (resolved) VMREAD of the EPT pointer succeeded on Bochs, which advertises EPT (vmx=2),
+//     while Ringside did not advertise EPT then. The kernel now reads an encoding no
+//     processor has (0x4830) instead: Bochs prints error 12 too, and the remaining steps
+//     (VMRESUME error 5, VMPTRST, VMXOFF) match.

@@ -74,9 +74,10 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   // DR7 (the default-1 debug controls, which the TRUE_* MSRs now let software clear) and
   // IA32_PAT / IA32_EFER; the instruction exits of vt/exits_insn.cpp (CR3-load/store
   // exiting are default-1 bits the TRUE_ MSR now lets software clear) and the secondary
-  // controls among them (descriptor-table exiting, enable RDTSCP, WBINVD exiting), and VMCS
-  // shadowing (vt/shadowing.cpp), so IA32_VMX_PROCBASED_CTLS2 exists. No EPT/VPID
-  // capabilities or VM functions (RDMSR #GP), and the fields that depend on them do not exist.
+  // controls among them (descriptor-table exiting, enable RDTSCP, WBINVD exiting), VMCS
+  // shadowing (vt/shadowing.cpp), the event controls (vt/exits_event.cpp), and vt/ept.cpp:
+  // "enable EPT", "enable VPID" and "unrestricted guest", with the EPT/VPID capabilities of
+  // the profile. VM functions do not exist (RDMSR #GP) and neither do their fields.
   std::set<std::string> implemented;
   for (const vt::Control& c : vt::vmx_controls())
     if (c.implemented) implemented.insert(c.name);
@@ -94,7 +95,8 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
                                                 "virtual NMIs", "activate VMX-preemption timer",
                                                 "interrupt-window exiting", "NMI-window exiting",
                                                 "acknowledge interrupt on exit", "save VMX-preemption timer value",
-                                                "monitor trap flag"}));
+                                                "monitor trap flag", "enable EPT", "enable VPID",
+                                                "unrestricted guest"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PINBASED_CTLS, v));
   EXPECT_EQ(v >> 32, 0x16u | (1u << 0) | (1u << 3) | (1u << 5) | (1u << 6));
@@ -113,12 +115,21 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   EXPECT_EQ(v >> 32, 0x000011FFu | (3u << 14));
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_ENTRY_CTLS, v));
   EXPECT_EQ(uint32_t(v), 0x000011FBu);  // "load debug controls" may be 0
+  // SDM A.3.3: enable EPT (1), descriptor-table exiting (2), enable RDTSCP (3), enable
+  // VPID (5), WBINVD exiting (6), unrestricted guest (7), VMCS shadowing (14) may be 1; no
+  // secondary bit must be.
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS2, v));
-  EXPECT_EQ(v, uint64_t((1u << 2) | (1u << 3) | (1u << 6) | (1u << 14)) << 32);  // no default-1 bits (A.3.3)
-  EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  EXPECT_EQ(v, 0x40EEull << 32);
+  // SDM A.10: execute-only, 4-level walk, UC, WB, 2 MiB and 1 GiB pages, INVEPT, A/D flags,
+  // single-context and all-context INVEPT, INVVPID with its four types.
+  ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  EXPECT_EQ(v, 0x00000F0106334141ull);
+  const Capabilities nehalem(*vt::find_profile("nehalem"));  // no A/D, no 1 GiB pages
+  ASSERT_TRUE(nehalem.read_msr(vt::msr::VMX_EPT_VPID_CAP, v));
+  EXPECT_EQ(v, 0x0000060106114141ull);
   EXPECT_FALSE(haswell().read_msr(vt::msr::VMX_VMFUNC, v));
-  EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
-  EXPECT_FALSE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::VPID))));
+  EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::EPT_POINTER))));
+  EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::VPID))));
   EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_PREEMPTION_TIMER))));
   EXPECT_TRUE(haswell().field_supported(*vt::find_field(uint64_t(vt::field::GUEST_RIP))));
 }
@@ -185,10 +196,18 @@ TEST_F(VtCapsCpu, RdmsrAndWrmsrThroughTheCpu) {
   ASSERT_TRUE(vmx.capabilities().read_msr(vt::msr::VMX_BASIC, basic));
   EXPECT_EQ(cpu.reg32(cpu::RAX), uint32_t(basic));
   EXPECT_EQ(cpu.reg32(cpu::RDX), uint32_t(basic >> 32));
-  // No EPT or VPID yet: IA32_VMX_EPT_VPID_CAP does not exist, #GP(0).
+  // The secondary controls exist ("activate secondary controls" may be 1): EPT, VPID and
+  // unrestricted guest.
   cpu.state().rip = cputest::kCode;
   cpu.state().halted = false;
-  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_EPT_VPID_CAP;
+  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_PROCBASED_CTLS2;
+  go();
+  EXPECT_EQ(cpu.reg32(cpu::RAX), 0u);
+  EXPECT_EQ(cpu.reg32(cpu::RDX), 0x40EEu);
+  // VM functions do not exist yet: #GP(0).
+  cpu.state().rip = cputest::kCode;
+  cpu.state().halted = false;
+  cpu.state().gpr[cpu::RCX] = vt::msr::VMX_VMFUNC;
   go();
   EXPECT_EQ(vector_taken(), cpu::GP);
   // The capability MSRs are read-only: WRMSR is #GP(0).

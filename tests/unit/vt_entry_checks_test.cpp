@@ -155,7 +155,7 @@ TEST_F(EntryChecks, PrimaryAllowed0AndAllowed1) {
 TEST_F(EntryChecks, SecondaryControlsCountOnlyWhenActivated) {
   vmcs[kSecondary] = 0xFFFFFFFF;  // ignored: "activate secondary controls" = 0
   passes();
-  vmcs[kPrimary] |= 1u << 31;  // now they count: only bits 2, 3, 6 and 14 are allowed-1
+  vmcs[kPrimary] |= 1u << 31;  // now they count: bit 0 (virtualize APIC accesses) is not allowed-1
   fails(C, "secondary.reserved");
   vmcs[kSecondary] = (1u << 2) | (1u << 3) | (1u << 6) | (1u << 14);
   vmcs[0x2026] = 0x40000;  // the VMREAD/VMWRITE bitmaps (VMCS shadowing)

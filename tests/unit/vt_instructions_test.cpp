@@ -257,12 +257,17 @@ TEST_F(VmxInsnTest, InstructionsGpAtCpl3InVmxOperation) {
   }
 }
 
-TEST_F(VmxInsnTest, InveptAndInvvpidAreUdWhileNotAdvertised) {
-  enter();
+// SDM 30.3 INVEPT/INVVPID: #UD outside VMX operation; in it, an unsupported type is
+// VMfail (VMfailInvalid without a current VMCS). More in vt_ept_test.cpp.
+TEST_F(VmxInsnTest, InveptAndInvvpidUdOutsideVmxOperation) {
   EXPECT_EQ(exec({0x66, 0x0F, 0x38, 0x80, 0x10}, kData), Result::Fault);  // invept edx, [eax]
   EXPECT_EQ(vector, cpu::UD);
   EXPECT_EQ(exec({0x66, 0x0F, 0x38, 0x81, 0x10}, kData), Result::Fault);  // invvpid edx, [eax]
   EXPECT_EQ(vector, cpu::UD);
+  set_ptr(kData, kVmxon);
+  vmxon();
+  EXPECT_EQ(exec({0x66, 0x0F, 0x38, 0x80, 0x10}, kData, 0, 0), Result::FailInvalid);
+  EXPECT_EQ(exec({0x66, 0x0F, 0x38, 0x81, 0x10}, kData, 0, 7), Result::FailInvalid);
 }
 
 // ---- VMXOFF and the CR0/CR4 restrictions of VMX operation ---------------------------------
@@ -395,9 +400,9 @@ TEST_F(VmxInsnTest, VmreadVmwriteWithoutCurrentVmcsFailInvalid) {
 TEST_F(VmxInsnTest, UnsupportedFieldsFailWithError12) {
   enter();
   uint32_t v = 0;
-  // EPT pointer: "enable EPT" is not advertised yet; a 32-bit field's high access; reserved
-  // bits; an index no field has.
-  for (uint32_t enc : {0x201Au, 0x4001u, 0x6801u, 0x8000u | 0x681Eu, 0x1000u | 0x4800u, 0x4830u}) {
+  // Posted-interrupt descriptor address: "process posted interrupts" is not advertised; a
+  // 32-bit field's high access; reserved bits; an index no field has.
+  for (uint32_t enc : {0x2016u, 0x4001u, 0x6801u, 0x8000u | 0x681Eu, 0x1000u | 0x4800u, 0x4830u}) {
     EXPECT_EQ(vmread(enc, v), Result::FailValid) << std::hex << enc;
     EXPECT_EQ(error(), vt::kErrUnsupportedField);
     EXPECT_EQ(v, 0xDEADBEEFu);

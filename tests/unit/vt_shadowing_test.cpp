@@ -74,7 +74,7 @@ TEST_F(Shadowing, EncodingsAbove7FFFExit) {
 // Unsupported field: VMfailValid(12) in the VM-instruction error field of the current
 // VMCS (the one the guest runs under), not of the shadow VMCS.
 TEST_F(Shadowing, UnsupportedFieldIsVmfailValid12) {
-  guest_code({0xB8, 0x1A, 0x20, 0x00, 0x00,  // mov eax, 0x201A (EPT pointer: not advertised)
+  guest_code({0xB8, 0x16, 0x20, 0x00, 0x00,  // mov eax, 0x2016 (posted-interrupt descriptor: not advertised)
               0x0F, 0x78, 0xC3,              // vmread ebx, eax
               0x0F, 0xA2});                  // cpuid
   launch_and_run();
