@@ -122,10 +122,13 @@ DecodeResult decode(ByteSource& src, bool code32, Insn& i, const uint16_t* cost_
       d = &kTwoByteMap[b];
       // Three-byte maps 0F 38 / 0F 3A (SSSE3 and later) do not exist on this CPU, but for
       // the VMX instructions INVEPT (66 0F 38 80 /r) and INVVPID (66 0F 38 81 /r), memory
-      // operand only (SDM Vol.3 30.3); the mandatory 66 prefix is checked by vt/.
+      // operand only (SDM Vol.3 30.3); the mandatory 66 prefix is checked by vt/. The third
+      // byte always belongs to the opcode: any other 0F 38 xx is the invalid row (#UD),
+      // three bytes long, so its length never depends on the bytes after it (found by
+      // fuzz_decoder: a peek past the instruction made the exact bytes decode differently).
       if (b == 0x38) {
-        if (const uint8_t b3 = rd.peek(); b3 == 0x80 || b3 == 0x81) {
-          rd.u8();
+        const uint8_t b3 = rd.u8();
+        if (b3 == 0x80 || b3 == 0x81) {
           i.op = uint16_t(kMap0F38 | b3);
           d = &kInvEptVpid;
         }

@@ -1,6 +1,7 @@
 // Regression tests for bugs the libFuzzer targets found (tests/fuzz/README.md). Each test
 // names its target and reproduces the essence of the crashing input; the input itself is
 // in tests/fuzz/corpus/<target>/.
+#include "cpu/decoder/decoder.h"
 #include "tests/unit/cpu_sys_fixture.h"
 
 using namespace cputest;
@@ -77,3 +78,19 @@ TEST_F(FuzzRegression, AccessedBitFaultDuringDeliveryLeavesStateUnchanged) {
 }
 
 }  // namespace
+
+// fuzz_decoder (2026-11-26): "2E 0F 38 3B" decoded as 3 bytes with a byte after it but as
+// truncated from exactly those 3 bytes: the 0F 38 escape peeked at a byte past the
+// instruction. Now any 0F 38 xx but INVEPT/INVVPID is the invalid row, xx included.
+TEST(FuzzRegressionDecoder, ZeroF38LengthDoesNotDependOnTheBytesAfterIt) {
+  const uint8_t longer[] = {0x2E, 0x0F, 0x38, 0x3B, 0x90};
+  Insn a, b;
+  DecodeResult ra, rb;
+  const unsigned la = decode_bytes(longer, sizeof longer, true, a, &ra);
+  const unsigned lb = decode_bytes(longer, la, true, b, &rb);
+  EXPECT_EQ(la, 4u);
+  EXPECT_EQ(lb, la);
+  EXPECT_EQ(rb.status, ra.status);
+  const uint8_t invept[] = {0x66, 0x0F, 0x38, 0x80, 0x10};  // invept edx, [eax]
+  EXPECT_EQ(decode_bytes(invept, sizeof invept, true, a, &ra), 5u);
+}
