@@ -22,6 +22,9 @@
  *     register operand everything but reg1 (6:3), bit 10 = 1 and reg2 (31:28);
  *   - both: scaling (1:0) and the index register (21:18) are undefined when bit 22 says
  *     there is no index, the base register (26:23) when bit 27 says there is no base.
+ * (Unmasked, Bochs 2.7 and Ringside differ only in bits 9:7 of the register forms of
+ * VMREAD/VMWRITE, the address size, undefined there: Ringside reports 1 (32-bit), Bochs 0.
+ * Every other undefined bit is 0 in both.)
  * It then emulates the minimum: VMsucceed (CF, PF, AF, ZF, SF, OF cleared in the guest's
  * RFLAGS, SDM 30.2); VMWRITE stores the value (register, or memory at displacement + base
  * + index << scaling) into "vmcs12", L0's copy of the few fields of L1's VMCS it keeps;
