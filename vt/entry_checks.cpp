@@ -61,7 +61,21 @@ struct Ctx {
   const VmcsReader& read;
   const EntryLimits& lim;
   uint32_t pin, primary, secondary, exit, entry;  // secondary = 0 unless activated
-  uint64_t operator()(uint32_t enc) const { return read(enc); }
+  // Each field is read through `read` once per run of a table: the checks read the same
+  // fields many times (the segment rules alone read each segment's four fields ~20 times),
+  // and VM entry runs the guest-state table at every VMLAUNCH/VMRESUME. A small open-
+  // addressing table, encoding + 1 as the key (0 = empty).
+  mutable std::array<uint32_t, 256> keys{};
+  mutable std::array<uint64_t, 256> vals{};
+  uint64_t operator()(uint32_t enc) const {
+    for (unsigned h = (enc * 2654435761u) >> 24;; h = (h + 1) & 255) {
+      if (keys[h] == enc + 1) return vals[h];
+      if (keys[h] == 0) {
+        keys[h] = enc + 1;
+        return vals[h] = read(enc);
+      }
+    }
+  }
 };
 
 struct Check {
