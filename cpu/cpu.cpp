@@ -287,6 +287,10 @@ void Cpu::execute_one() {
     ss_shadow_ = false;
     next_ip_ = (start_ip + i.len) & ip_mask();
     i.fn(*this, i);
+    if (has_pending_exit_) [[unlikely]] {
+      take_pending_exit(start_ip);
+      return;
+    }
     s_.rip = next_ip_;
     s_.cycles += i.cost;
     mid_rep_ = repeating_;
@@ -444,6 +448,16 @@ void Cpu::execute_block(const RunLimits& lim, uint64_t& steps) {
       p = mask == 0xFFFFFFFF ? run_insns<0xFFFFFFFF>(p, end, ip, cycle_limit, stop)
                              : run_insns<0xFFFF>(p, end, ip, cycle_limit, stop);
       n += uint64_t(p - first) + 1;
+      if (has_pending_exit_) [[unlikely]] {
+        // The last instruction run asked for a VM exit instead of executing
+        // (vm_exit_insn_deferred): take back its retirement and cost, then exit as if it
+        // had thrown (its attention request ended the loop right after it).
+        --s_.instret;
+        s_.cycles -= p->cost;
+        cur_ = p;
+        take_pending_exit(faulting_ip(first, ip, mask));
+        break;
+      }
       // A REP string instruction with iterations left re-executes from its own address, so
       // it is always the last instruction run here: it did not retire.
       rep = repeating_;

@@ -455,6 +455,15 @@ class Cpu {
   // A VM exit caused by the current instruction (throws VmExit; the execution loop rewinds
   // the instruction and performs the exit). Only in non-root operation.
   [[noreturn]] void vm_exit_insn(const VmExit& e) { throw e; }
+  // The same without unwinding, for the hottest unconditional exit (CPUID): the handler
+  // calls this and returns at once; the execution loop then takes the instruction back
+  // (not retired, RIP at it) and performs the exit, exactly as for a thrown VmExit.
+  void vm_exit_insn_deferred(uint32_t reason) {
+    pending_exit_ = VmExit{};
+    pending_exit_.reason = reason;
+    has_pending_exit_ = true;
+    attn_.end_block = true;
+  }
   [[noreturn]] void vm_exit_insn(uint32_t reason, uint64_t qualification = 0) {
     VmExit e;
     e.reason = reason;
@@ -586,6 +595,13 @@ class Cpu {
   void fault_in_instruction(const Fault& f, uint64_t ip);
   void not_implemented_in_instruction(const NotImplemented& n, uint64_t ip);
   void vm_exit_in_instruction(const VmExit& e, uint64_t ip);
+  VmExit pending_exit_{};  // vm_exit_insn_deferred
+  bool has_pending_exit_ = false;
+  void take_pending_exit(uint64_t ip) {
+    has_pending_exit_ = false;
+    const VmExit e = pending_exit_;
+    vm_exit_in_instruction(e, ip);
+  }
   bool service_interrupts();  // true if an interrupt was delivered
   // `fault_rf`: the event is a fault-class exception, whose EFLAGS image carries RF=1.
   void deliver(uint8_t vector, InterruptSource src, bool has_ec, uint32_t ec, uint64_t return_ip,

@@ -789,7 +789,10 @@ CpuidRegs cpuid_query(uint32_t leaf, uint32_t subleaf, bool vmx) {
 }
 
 void cpuid(Cpu& c, const Insn&) {
-  if (c.non_root()) c.vm_exit_insn(exit_reason::Cpuid);  // SDM Vol.3 25.1.2: always exits
+  if (c.non_root()) {  // SDM Vol.3 25.1.2: always exits (the loop performs it)
+    c.vm_exit_insn_deferred(exit_reason::Cpuid);
+    return;
+  }
   const Regs r = cpuid_leaf(c.reg32(RAX), c.reg32(RCX), c.virtualization() != nullptr);
   c.set_reg32(RAX, r.a);
   c.set_reg32(RBX, r.b);
