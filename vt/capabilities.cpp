@@ -30,7 +30,7 @@ constexpr Control kControls[] = {
     {CW::Primary, 16, "CR3-store exiting", true},  // default 1; TRUE_ MSR may clear
     {CW::Primary, 19, "CR8-load exiting", false},
     {CW::Primary, 20, "CR8-store exiting", false},
-    {CW::Primary, 21, "use TPR shadow", false},
+    {CW::Primary, 21, "use TPR shadow", true},  // vmx.cpp check_tpr_against_vtpr
     {CW::Primary, 22, "NMI-window exiting", true},
     {CW::Primary, 23, "MOV-DR exiting", true},
     {CW::Primary, 24, "unconditional I/O exiting", true},

@@ -386,6 +386,13 @@ void Vmx::vmlaunch(Cpu& c, bool resume) {
     }
     controls_host_checked_ = true;
   }
+  // The one check on controls that reads memory, so it runs at every entry: the VTPR byte
+  // of the virtual-APIC page may change without a VMWRITE.
+  if (auto f = check_tpr_against_vtpr(c)) {
+    s_.last_entry_failure = std::move(f);
+    fail_valid(c, kErrEntryInvalidControls);
+    return;
+  }
   // SDM 26.3.1: the guest-state checks. A failure is a VM exit with reason 33 | 80000000H
   // and the host state loaded (SDM 26.8); qualification 4 for the VMCS link pointer, else 0.
   s_.last_entry_failure = check_guest_state(read, lim);
@@ -406,6 +413,28 @@ void Vmx::vmcall(Cpu& c) {
   if (st.cpl > 0) c.fault(cpu::GP, 0);
   // No dual-monitor treatment of SMIs: "VMCALL executed in VMX root operation".
   fail(c, kErrVmcallInRoot);
+}
+
+// ---------------------------------------------------------------------------------------
+// "Use TPR shadow" (SDM 26.2.1.1): with it, and without "virtual-interrupt delivery" and
+// "virtualize APIC accesses" (neither implemented), bits 3:0 of the TPR threshold must not
+// exceed bits 7:4 of VTPR, the byte at offset 80H of the virtual-APIC page. For a 32-bit
+// guest without APIC-access virtualization that is all the control does: MOV CR8 exists
+// only in IA-32e mode, and this check makes a TPR-below-threshold exit right after entry
+// (SDM 26.7.7) impossible, so exit 43 cannot occur.
+
+std::optional<EntryCheckFailure> Vmx::check_tpr_against_vtpr(Cpu& c) {
+  constexpr uint32_t kTprShadow = 1u << 21;
+  if (!(field(field::PRIMARY_PROC_CONTROLS) & kTprShadow)) return std::nullopt;
+  const uint64_t page = field(0x2012);  // virtual-APIC address (page aligned: checked before)
+  uint8_t vtpr = 0;
+  c.phys_read(page + 0x80, &vtpr, 1);
+  const uint32_t threshold = uint32_t(field(0x401C)) & 0xF;
+  if (threshold <= (vtpr >> 4u)) return std::nullopt;
+  return EntryCheckFailure{kTprVtprCheck.error, kTprVtprCheck.id, kTprVtprCheck.section,
+                           "use TPR shadow: TPR threshold " + std::to_string(threshold) +
+                               " is greater than VTPR bits 7:4 (" + std::to_string(vtpr >> 4u) +
+                               ", virtual-APIC page " + platform::hex(page) + " + 80H)"};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -525,6 +554,8 @@ void Vmx::load(platform::StateReader& r) {
       known = known || (f.id == k.id && f.section == k.section && f.error == k.error);
     for (const EntryCheckInfo& k : guest_check_list())
       known = known || (f.id == k.id && f.section == k.section && f.error == k.error);
+    known = known || (f.id == kTprVtprCheck.id && f.section == kTprVtprCheck.section &&
+                      f.error == kTprVtprCheck.error);
     r.check(known, "vmx: unknown VM-entry check " + f.id);
     r.check(f.message.find('\n') == std::string::npos, "vmx: VM-entry check message with a newline");
     n.last_entry_failure = std::move(f);

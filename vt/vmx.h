@@ -181,6 +181,9 @@ class Vmx final : public cpu::Virtualization, public platform::Device {
   // VMCS shadowing (vt/shadowing.cpp, SDM 24.10): VMREAD/VMWRITE in non-root operation
   // that access the shadow VMCS; false when the instruction exits instead.
   bool shadow_access(cpu::Cpu& c, const cpu::Insn& i, bool write);
+  // SDM 26.2.1.1, the TPR threshold against VTPR in the virtual-APIC page (reads memory).
+  static constexpr EntryCheckInfo kTprVtprCheck{"tpr_threshold_vtpr", "26.2.1.1", kErrEntryInvalidControls};
+  std::optional<EntryCheckFailure> check_tpr_against_vtpr(cpu::Cpu& c);
   // SDM 26.3.1.5, the part of the VMCS link-pointer check that reads memory.
   std::optional<EntryCheckFailure> check_link_pointer(cpu::Cpu& c);
 

@@ -95,7 +95,7 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
                                                 "virtual NMIs", "activate VMX-preemption timer",
                                                 "interrupt-window exiting", "NMI-window exiting",
                                                 "acknowledge interrupt on exit", "save VMX-preemption timer value",
-                                                "monitor trap flag", "enable EPT", "enable VPID",
+                                                "monitor trap flag", "use TPR shadow", "enable EPT", "enable VPID",
                                                 "unrestricted guest"}));
   uint64_t v = 0;
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PINBASED_CTLS, v));
@@ -103,7 +103,7 @@ TEST(VtCaps, AdvertisesExactlyWhatIsImplemented) {
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_PROCBASED_CTLS, v));
   const uint32_t primary = 0x0401E172u | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 11) | (1u << 12) |
                            (1u << 23) | (1u << 24) | (1u << 25) | (1u << 28) | (1u << 30) | (1u << 31) |
-                           (1u << 2) | (1u << 22) | (1u << 27);
+                           (1u << 2) | (1u << 22) | (1u << 27) | (1u << 21);
   EXPECT_EQ(v >> 32, primary);
   ASSERT_TRUE(haswell().read_msr(vt::msr::VMX_TRUE_PROCBASED_CTLS, v));
   EXPECT_EQ(v, (uint64_t(primary) << 32) | 0x04006172u);  // CR3-load/store exiting may be 0

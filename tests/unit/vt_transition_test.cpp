@@ -74,6 +74,37 @@ TEST_F(Transition, ChangedControlsOrHostStateAreCheckedAgain) {
   EXPECT_TRUE(cpu.non_root());
 }
 
+// "Use TPR shadow" (SDM 26.2.1.1): the TPR threshold must not exceed VTPR[7:4] (the
+// virtual-APIC page's byte 80H) — checked at every entry, since the page can change without
+// a VMWRITE; a failure is VMfailValid(7).
+TEST_F(Transition, TprThresholdIsCheckedAgainstVtprAtEveryEntry) {
+  constexpr uint32_t kVirtualApic = 0x26000;
+  write(kPrimary, uint32_t(field(kPrimary)) | (1u << 21));
+  write(0x2012, kVirtualApic);
+  write(0x401C, 5);
+  bus.byte(kVirtualApic + 0x80) = 0x40;  // VTPR[7:4] = 4 < 5
+  guest_code({0x0F, 0xA2});
+  EXPECT_EQ(exec(kVmlaunch), uint32_t(cpu::flag::ZF));
+  EXPECT_EQ(field(vt::field::VM_INSTRUCTION_ERROR), 7u);
+  ASSERT_TRUE(vmx.last_entry_failure().has_value());
+  EXPECT_EQ(vmx.last_entry_failure()->id, "tpr_threshold_vtpr");
+  bus.byte(kVirtualApic + 0x80) = 0x50;  // no VMWRITE: memory alone fixes it
+  exec(kVmlaunch);
+  EXPECT_TRUE(cpu.non_root());
+  go();
+  ASSERT_TRUE(host_halted());
+  EXPECT_EQ(field(kExitReason), 10u);
+  bus.byte(kVirtualApic + 0x80) = 0x30;
+  write(kGRip, kGuestCode);
+  EXPECT_EQ(exec(kVmresume), uint32_t(cpu::flag::ZF));
+  // Kept across save/load (the id is one Vmx::load knows).
+  platform::StateWriter w;
+  vmx.save(w);
+  platform::StateReader r(w.data());
+  vmx.load(r);
+  EXPECT_EQ(vmx.last_entry_failure()->id, "tpr_threshold_vtpr");
+}
+
 TEST_F(Transition, VmlaunchOfALaunchedVmcsFailsWithError4) {
   guest_code({0x0F, 0xA2});
   launch_and_run();
